@@ -1,0 +1,56 @@
+# Everything runs from a virtualenv at .venv, created on first use from the pinned requirements.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FUNCTION ?= alert_failures
+EVENT ?= events/cmq_topic_job_failed.json
+DEPLOYED := shared $(wildcard functions/*)
+
+.PHONY: test lint typecheck compat pytest invoke invoke-all event bench package clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+test: lint typecheck compat pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Each function folder is its own code root in SCF (three index.py files), so each is checked on its own.
+typecheck: $(STAMP)
+	$(BIN)/mypy shared tools tests
+	for dir in functions/*/; do MYPYPATH=. $(BIN)/mypy --explicit-package-bases "$$dir" || exit 1; done
+
+# The deployed code must run on SCF's Python 3.9 and 3.10: vermin checks the minimum version, and a
+# real 3.9 interpreter, when the machine has one, byte-compiles it and runs each handler on a sample
+# (stdlib only: without their optional settings the handlers need no third-party package).
+PY39 := $(firstword $(wildcard $(HOME)/.pyenv/versions/3.9*/bin/python3.9 /usr/bin/python3.9 /usr/local/bin/python3.9))
+compat: $(STAMP)
+	$(BIN)/vermin --no-tips --violations --target=3.9- --eval-annotations --backport dataclasses $(DEPLOYED)
+ifneq ($(PY39),)
+	$(PY39) -m compileall -q $(DEPLOYED) >/dev/null
+	for fn in alert_failures retry_interrupted log_node_churn; do \
+	  $(PY39) -m tools.invoke $$fn events/cmq_topic_multi_record_mixed.json --env-file /dev/null >/dev/null || exit 1; done
+	@echo "python 3.9 ($(PY39)): compiled and invoked every handler"
+else
+	@echo "no python3.9 on this machine: vermin's check only"
+endif
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Run one function on one event file, the way SCF calls it (no cloud account needed).
+invoke: $(STAMP)
+	$(BIN)/python -m tools.invoke $(FUNCTION) $(EVENT)
+
+invoke-all: $(STAMP)
+	for f in events/*.json; do for fn in alert_failures retry_interrupted log_node_churn; do \
+	  echo "== $$fn $$f"; $(BIN)/python -m tools.invoke $$fn $$f | tail -n 12 || exit 1; done; done
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

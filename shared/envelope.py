@@ -1,0 +1,273 @@
+"""CMQ record -> msgBody -> Batch `Events[]`: check each wrapper, then parse what is inside it.
+
+Every record is accounted for: a record whose body cannot be read becomes exactly one
+rejection; otherwise each entry of its `Events` list becomes one event or one rejection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping, Optional
+
+from .catalogue import EventName
+from .models import BatchEvent, ParsedInput, Rejection, SourceRecord
+
+
+class _Reject(Exception):
+    """Internal: this wrapper or event cannot be parsed, for the reason given."""
+
+
+def parse_trigger_event(event: Any, topics: Iterable[str] = ()) -> ParsedInput:
+    """Parse an SCF CMQ-topic trigger event, or a bare Batch message passed directly."""
+    allowed = frozenset(topics)
+    if isinstance(event, Mapping) and "Records" in event:
+        records = event["Records"]
+        if not isinstance(records, list):
+            return _rejected_input("event.Records is not a list")
+        return _parse_records(records, allowed)
+    if isinstance(event, Mapping) and "Events" in event:
+        source = SourceRecord(msg_id=None)
+        events, rejections = parse_message(event, source)
+        return ParsedInput(1, tuple(events), tuple(rejections), (source,))
+    return _rejected_input("event is neither a CMQ trigger event (Records) nor a Batch message (Events)")
+
+
+def _rejected_input(reason: str) -> ParsedInput:
+    return ParsedInput(1, (), (Rejection(msg_id=None, reason=reason, record_index=0),))
+
+
+def _parse_records(records: list[Any], allowed: frozenset[str]) -> ParsedInput:
+    events: list[BatchEvent] = []
+    rejections: list[Rejection] = []
+    sources: list[SourceRecord] = []
+    for index, record in enumerate(records):
+        cmq = record.get("CMQ") if isinstance(record, Mapping) else None
+        if not isinstance(cmq, Mapping):
+            rejections.append(Rejection(None, "record has no CMQ object", index))
+            continue
+        source = source_from_cmq(cmq, index)
+        sources.append(source)
+        if allowed and source.topic_name not in allowed:
+            reason = f"topic {source.topic_name!r} is not in BATCH_TOPIC_NAMES"
+            rejections.append(Rejection(source.msg_id, reason, index))
+            continue
+        if "msgBody" not in cmq:
+            rejections.append(Rejection(source.msg_id, "record has no msgBody", index))
+            continue
+        got, bad = parse_message(cmq["msgBody"], source)
+        events.extend(got)
+        rejections.extend(bad)
+    return ParsedInput(len(records), tuple(events), tuple(rejections), tuple(sources))
+
+
+def source_from_cmq(cmq: Mapping[str, Any], index: int = 0) -> SourceRecord:
+    """The source fields of one CMQ record (field names as the trigger sends them)."""
+    return SourceRecord(
+        msg_id=_opt_str(cmq.get("msgId")),
+        topic_name=_opt_str(cmq.get("topicName")),
+        subscription_name=_opt_str(cmq.get("subscriptionName")),
+        publish_time=_opt_str(cmq.get("publishTime")),
+        tags=parse_tags(cmq.get("msgTag")),
+        request_id=_opt_str(cmq.get("requestId")),
+        index=index,
+    )
+
+
+def parse_tags(value: Any) -> tuple[str, ...]:
+    """`msgTag` as a list or a comma string (both appear in Tencent's docs)."""
+    if isinstance(value, str):
+        items: Iterable[Any] = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return ()
+    return tuple(str(t).strip() for t in items if str(t).strip())
+
+
+def parse_message(body: Any, source: SourceRecord) -> tuple[list[BatchEvent], list[Rejection]]:
+    """Parse one Batch message (JSON text, base64 of it, or already a dict) into events."""
+    try:
+        message = decode_body(body)
+        entries = message.get("Events")
+        if not isinstance(entries, list):
+            raise _Reject("message has no Events list")
+        if not entries:
+            raise _Reject("message has an empty Events list")
+    except _Reject as exc:
+        return [], [Rejection(source.msg_id, str(exc), source.index)]
+    events: list[BatchEvent] = []
+    rejections: list[Rejection] = []
+    for position, entry in enumerate(entries):
+        try:
+            events.append(parse_batch_event(entry, source, position))
+        except _Reject as exc:
+            rejections.append(Rejection(source.msg_id, str(exc), source.index, position))
+    return events, rejections
+
+
+def decode_body(body: Any) -> Mapping[str, Any]:
+    """msgBody as a dict: it may be JSON text, base64 of JSON text, bytes, or a dict already."""
+    if isinstance(body, Mapping):
+        return body
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Reject("msgBody is not UTF-8 text") from None
+    if not isinstance(body, str):
+        raise _Reject(f"msgBody is a {type(body).__name__}, not text")
+    text = body.strip()
+    if not text:
+        raise _Reject("msgBody is empty")
+    if text[0] in "{[":
+        parsed = _loads(text, "msgBody is not valid JSON")
+    else:
+        try:
+            raw = base64.b64decode(text, validate=True)
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise _Reject("msgBody is neither JSON nor base64 of JSON") from None
+        parsed = _loads(decoded, "msgBody is base64 but not of JSON")
+    if not isinstance(parsed, dict):
+        raise _Reject("msgBody JSON is not an object")
+    return parsed
+
+
+def _loads(text: str, reason: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise _Reject(reason) from None
+
+
+def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchEvent:
+    """One entry of `Events` as a BatchEvent; unknown names are kept with name=None."""
+    if not isinstance(entry, Mapping):
+        raise _Reject(f"Events[{position}] is not an object")
+    name_raw = entry.get("EventName")
+    if not isinstance(name_raw, str) or not name_raw.strip():
+        raise _Reject(f"Events[{position}] has no EventName")
+    batch = entry.get("Batch")
+    if batch is None:
+        batch = {}
+    if not isinstance(batch, Mapping):
+        raise _Reject(f"Events[{position}].Batch is not an object")
+    try:
+        name: Optional[EventName] = EventName(name_raw.strip())
+    except ValueError:
+        name = None
+    return BatchEvent(
+        name=name,
+        name_raw=name_raw.strip(),
+        version=_opt_str(entry.get("EventVersion")),
+        time=parse_time(entry.get("EventTime")),
+        region=_opt_str(entry.get("Region")),
+        job_id=_opt_str(batch.get("JobId")),
+        job_name=_opt_str(batch.get("JobName")),
+        task_name=_opt_str(batch.get("TaskName")),
+        task_instance_index=_opt_int(batch.get("TaskInstanceIndex")),
+        env_id=_opt_str(batch.get("EnvId")),
+        env_name=_opt_str(batch.get("EnvName")),
+        node_id=_opt_str(batch.get("ComputeNodeId")),
+        instance_id=_opt_str(batch.get("ComputeNodeInstanceId")),
+        node_state=_opt_str(batch.get("ComputeNodeState")),
+        state=_first_str(batch, ("TaskInstanceState", "TaskState", "JobState", "EnvState")),
+        state_reason=_opt_str(batch.get("StateReason")),
+        exit_code=_opt_int(batch.get("ExitCode")),
+        cpu=_opt_float(batch.get("Cpu")),
+        mem=_opt_float(batch.get("Mem")),
+        resource_created_time=parse_time(batch.get("ResourceCreatedTime")),
+        vars=parse_vars(entry.get("EventVars")),
+        batch=batch,
+        raw=entry,
+        source=source,
+        position=position,
+        fingerprint=fingerprint(entry),
+    )
+
+
+def parse_vars(value: Any) -> dict[str, str]:
+    """EventVars as a dict; accepts `Name`/`Value` and `name`/`value`, skips entries without a name."""
+    result: dict[str, str] = {}
+    if isinstance(value, Mapping):
+        return {str(k): _var_text(v) for k, v in value.items()}
+    if not isinstance(value, list):
+        return result
+    for item in value:
+        if not isinstance(item, Mapping):
+            continue
+        key = item.get("Name", item.get("name"))
+        if key is None or str(key) == "":
+            continue
+        result[str(key)] = _var_text(item.get("Value", item.get("value")))
+    return result
+
+
+def _var_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def fingerprint(entry: Mapping[str, Any]) -> str:
+    """A content hash of one event: the same event republished under another msgId matches."""
+    canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def parse_time(value: Any) -> Optional[datetime]:
+    """ISO 8601 (`2018-06-15T14:43:17Z`, with an offset, or naive meaning UTC) as an aware datetime."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _opt_str(value: Any) -> Optional[str]:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _first_str(batch: Mapping[str, Any], keys: tuple[str, ...]) -> Optional[str]:
+    for key in keys:
+        value = _opt_str(batch.get(key))
+        if value:
+            return value
+    return None
+
+
+def _opt_int(value: Any) -> Optional[int]:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _opt_float(value: Any) -> Optional[float]:
+    if isinstance(value, bool):
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return result if math.isfinite(result) else None

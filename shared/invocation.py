@@ -1,0 +1,60 @@
+"""The SCF context, read defensively (dict, object or None), and the time the invocation has left."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+DEFAULT_TIME_LIMIT_MS = 3000  # SCF's default timeout, used when the context does not say
+
+
+def _get(context: Any, key: str) -> Any:
+    if context is None:
+        return None
+    if isinstance(context, dict):
+        return context.get(key)
+    return getattr(context, key, None)
+
+
+def _as_int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What the handler knows about its own invocation."""
+
+    request_id: Optional[str] = None
+    function_name: Optional[str] = None
+    region: Optional[str] = None
+    memory_limit_mb: Optional[int] = None
+    time_limit_ms: int = DEFAULT_TIME_LIMIT_MS
+    started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+
+    @classmethod
+    def from_context(cls, context: Any, clock: Callable[[], float] = time.monotonic) -> Invocation:
+        """Build from whatever SCF (or a local runner) passed as `context`."""
+        limit = _as_int(_get(context, "time_limit_in_ms"))
+        request_id = _get(context, "request_id")
+        return cls(
+            request_id=str(request_id) if request_id else None,
+            function_name=_get(context, "function_name") or None,
+            region=_get(context, "tencentcloud_region") or None,
+            memory_limit_mb=_as_int(_get(context, "memory_limit_in_mb")),
+            time_limit_ms=limit if limit and limit > 0 else DEFAULT_TIME_LIMIT_MS,
+            started=clock(),
+            clock=clock,
+        )
+
+    def elapsed_s(self) -> float:
+        """Seconds since the handler started."""
+        return self.clock() - self.started
+
+    def remaining_s(self, margin_s: float = 0.0) -> float:
+        """Seconds left before SCF's timeout, less `margin_s`; never negative."""
+        return max(0.0, self.time_limit_ms / 1000.0 - self.elapsed_s() - margin_s)

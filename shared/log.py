@@ -1,0 +1,92 @@
+"""One JSON object per line on stdout, so that CLS can search every field; secrets scrubbed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from typing import IO, Any, Iterable, Mapping, Optional
+
+# Settings whose values are secrets wherever they appear (webhook URLs carry their key in the URL).
+_SECRET_NAME = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY$|KEY_ID$|SECRETID|WEBHOOK_URL)", re.IGNORECASE)
+# Query parameters that carry credentials in the chat robots' URLs (WeCom key, DingTalk access_token, ...).
+_SECRET_PARAM = re.compile(
+    r"(?P<k>[?&](?:key|access_token|token|sign|secret|signature|timestamp_sign)=)[^&#\s\"']+",
+    re.IGNORECASE,
+)
+# Path segments that are credentials: Feishu /hook/<token>, Slack /services/T../B../<secret>.
+_SECRET_PATH = re.compile(
+    r"(?P<k>/open-apis/bot/v2/hook/|/services/)[A-Za-z0-9_\-/]+",
+)
+_MIN_SECRET_LEN = 6
+REDACTED = "***"
+
+
+def secret_values(env: Optional[Mapping[str, str]] = None) -> list[str]:
+    """Values of settings that are secrets, longest first (so a secret inside another is still caught)."""
+    source = os.environ if env is None else env
+    values = {v for k, v in source.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_SECRET_LEN}
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove secret values, credential query parameters and credential path segments from text."""
+    for value in secrets:
+        if value and value in text:
+            text = text.replace(value, REDACTED)
+    text = _SECRET_PARAM.sub(lambda m: m.group("k") + REDACTED, text)
+    return _SECRET_PATH.sub(lambda m: m.group("k") + REDACTED, text)
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for a log line: credentials in its query or path replaced."""
+    return redact(url, secret_values())
+
+
+class JsonLogger:
+    """Writes structured log lines carrying the function name and the SCF request id."""
+
+    def __init__(
+        self,
+        function: str,
+        request_id: Optional[str] = None,
+        stream: Optional[IO[str]] = None,
+        env: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        self.function = function
+        self.request_id = request_id
+        self._stream = stream
+        self._secrets = secret_values(env)
+
+    def log(self, level: str, message: str, **fields: Any) -> None:
+        """Write one line: level, message, function, request id, then the fields."""
+        record: dict[str, Any] = {
+            "ts": round(time.time(), 3),
+            "level": level,
+            "msg": message,
+            "function": self.function,
+        }
+        if self.request_id:
+            record["request_id"] = self.request_id
+        record.update(fields)
+        self.emit(record)
+
+    def emit(self, record: Mapping[str, Any]) -> None:
+        """Write an already-shaped JSON object as one line, scrubbed of secrets."""
+        line = json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":"))
+        stream = self._stream if self._stream is not None else sys.stdout
+        stream.write(redact(line, self._secrets) + "\n")
+
+    def info(self, message: str, **fields: Any) -> None:
+        """An info line."""
+        self.log("INFO", message, **fields)
+
+    def warning(self, message: str, **fields: Any) -> None:
+        """A warning line."""
+        self.log("WARNING", message, **fields)
+
+    def error(self, message: str, **fields: Any) -> None:
+        """An error line."""
+        self.log("ERROR", message, **fields)

@@ -1,0 +1,109 @@
+"""Domain objects the handlers use: plain snake_case attributes over the cloud's field names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Optional
+
+from .catalogue import Category, EventName
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """Where a Batch message came from: one CMQ record (or a manual invoke)."""
+
+    msg_id: Optional[str]
+    topic_name: Optional[str] = None
+    subscription_name: Optional[str] = None
+    publish_time: Optional[str] = None
+    tags: tuple[str, ...] = ()
+    request_id: Optional[str] = None
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """One Batch lifecycle event, parsed."""
+
+    name: Optional[EventName]
+    name_raw: str
+    version: Optional[str]
+    time: Optional[datetime]
+    region: Optional[str]
+    job_id: Optional[str]
+    job_name: Optional[str]
+    task_name: Optional[str]
+    task_instance_index: Optional[int]
+    env_id: Optional[str]
+    env_name: Optional[str]
+    node_id: Optional[str]
+    instance_id: Optional[str]
+    node_state: Optional[str]
+    state: Optional[str]
+    state_reason: Optional[str]
+    exit_code: Optional[int]
+    cpu: Optional[float]
+    mem: Optional[float]
+    resource_created_time: Optional[datetime]
+    vars: Mapping[str, str]
+    batch: Mapping[str, Any]
+    raw: Mapping[str, Any]
+    source: SourceRecord
+    position: int
+    fingerprint: str
+
+    @property
+    def known(self) -> bool:
+        """False when the event name is not one of the 19."""
+        return self.name is not None
+
+    @property
+    def category(self) -> Optional[Category]:
+        """Job, task, task instance, compute env or compute node; None when unknown."""
+        return self.name.category if self.name else None
+
+    @property
+    def is_failure(self) -> bool:
+        """True for the 8 failure events."""
+        return bool(self.name and self.name.is_failure)
+
+    @property
+    def is_interrupted(self) -> bool:
+        """True when the failed resource's instances are kept (and still billing)."""
+        return bool(self.name and self.name.is_interrupted)
+
+    @property
+    def delivery_key(self) -> str:
+        """Identifies this delivery: msgId plus position in the message."""
+        return f"{self.source.msg_id or '-'}#{self.position}"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record (or one event in it) that could not be parsed, and why."""
+
+    msg_id: Optional[str]
+    reason: str
+    record_index: int
+    position: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ParsedInput:
+    """Everything one invocation received, parsed."""
+
+    records: int
+    events: tuple[BatchEvent, ...]
+    rejections: tuple[Rejection, ...]
+    sources: tuple[SourceRecord, ...] = field(default=())
+
+    @property
+    def known_events(self) -> tuple[BatchEvent, ...]:
+        """The events whose names are among the 19."""
+        return tuple(e for e in self.events if e.known)
+
+    @property
+    def unknown_events(self) -> tuple[BatchEvent, ...]:
+        """Events with a name outside the 19: kept for the count, ignored by every function."""
+        return tuple(e for e in self.events if not e.known)

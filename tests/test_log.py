@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import io
+import json
+
+from shared.log import JsonLogger, redact, redact_url
+
+
+def test_one_json_object_per_line_with_request_id():
+    stream = io.StringIO()
+    log = JsonLogger("fn", "req-9", stream=stream, env={})
+    log.info("hello", count=2, text="中文")
+    log.warning("second")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    first = json.loads(lines[0])
+    assert first["msg"] == "hello" and first["request_id"] == "req-9" and first["count"] == 2
+    assert "中文" in lines[0]
+
+
+def test_secret_setting_values_never_reach_the_log():
+    stream = io.StringIO()
+    env = {"DINGTALK_SECRET": "SECabcdef123456", "RETRY_MAX_ATTEMPTS": "3"}
+    JsonLogger("fn", stream=stream, env=env).error("failed", detail="sig SECabcdef123456 rejected")
+    assert "SECabcdef123456" not in stream.getvalue()
+    assert "***" in stream.getvalue()
+
+
+def test_webhook_credentials_are_redacted_in_urls():
+    assert redact("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123") == (
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***"
+    )
+    assert redact("https://oapi.dingtalk.com/robot/send?access_token=t0k3n&timestamp=1&sign=s1g") == (
+        "https://oapi.dingtalk.com/robot/send?access_token=***&timestamp=1&sign=***"
+    )
+    assert redact("https://open.feishu.cn/open-apis/bot/v2/hook/0a1b-2c") == (
+        "https://open.feishu.cn/open-apis/bot/v2/hook/***"
+    )
+    assert redact_url("https://hooks.slack.com/services/T0/B0/XyZ") == "https://hooks.slack.com/services/***"

@@ -1,0 +1,1 @@
+"""Development and operator tools: never deployed."""
