@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -9,8 +10,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The repository root (for `shared`, `tools`, `tests`) and each function's folder (for its own
+# package: alerting, retrying, churn), as SCF has them side by side in a function's code root.
+for _path in (
+    ROOT,
+    *(ROOT / "functions" / f for f in ("alert_failures", "retry_interrupted", "log_node_churn")),
+):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
@@ -27,6 +34,24 @@ _BUNDLE_PREFIXES = (
     "BATCH_",
     "CAPTURE_",
 )
+
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> None:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and (host in ("localhost", "::1") or host.startswith("127.")):
+        return _real_connect(self, address)  # type: ignore[arg-type]
+    if self.family == socket.AF_UNIX:
+        return _real_connect(self, address)  # type: ignore[arg-type]
+    raise OSError(f"tests never reach the network: connection to {address!r} refused")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection outside loopback fails at once (fakes are `responses` or 127.0.0.1 servers)."""
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
 @pytest.fixture(autouse=True)

@@ -31,3 +31,10 @@ def _modules_after_import(function: str) -> set[str]:
 def test_handler_import_does_not_load_the_sdk_or_requests(function):
     loaded = _modules_after_import(function)
     assert not [m for m in loaded if m.split(".")[0] in HEAVY]
+
+
+def test_tests_cannot_reach_the_network():
+    import socket
+
+    with pytest.raises(OSError, match="never reach the network"):
+        socket.create_connection(("203.0.113.10", 443), timeout=1)

@@ -1,0 +1,1 @@
+"""The alert_failures concern (see its issue)."""

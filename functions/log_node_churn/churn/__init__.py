@@ -1,0 +1,1 @@
+"""The log_node_churn concern (see its issue)."""

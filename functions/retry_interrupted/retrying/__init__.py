@@ -1,0 +1,1 @@
+"""The retry_interrupted concern (see its issue)."""
