@@ -1,12 +1,13 @@
 """Envelope parsing, the event catalogue, settings, logging and the runtime the three functions share."""
 
 from .catalogue import EVENT_GROUPS, FAILURE_EVENTS, Category, EventName, normalise_event_name
+from .concern import Outcome, process
 from .envelope import parse_message, parse_trigger_event
 from .errors import BatchEventsError, ConfigError, RetryableFailure
 from .invocation import Invocation
 from .log import JsonLogger, redact, redact_url
 from .models import BatchEvent, ParsedInput, Rejection, SourceRecord
-from .runtime import Outcome, process, run
+from .runtime import run
 
 __all__ = [
     "EVENT_GROUPS",

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from .catalogue import EventName
 from .models import BatchEvent, ParsedInput, Rejection, SourceRecord
@@ -35,6 +35,17 @@ def parse_trigger_event(event: Any, topics: Iterable[str] = ()) -> ParsedInput:
         events, rejections = parse_message(event, source)
         return ParsedInput(1, tuple(events), tuple(rejections), (source,))
     return _rejected_input("event is neither a CMQ trigger event (Records) nor a Batch message (Events)")
+
+
+def parse_bodies(items: Sequence[tuple[SourceRecord, Any]]) -> ParsedInput:
+    """Parse messages that arrive without the trigger envelope (queue messages, HTTP pushes)."""
+    events: list[BatchEvent] = []
+    rejections: list[Rejection] = []
+    for source, body in items:
+        got, bad = parse_message(body, source)
+        events.extend(got)
+        rejections.extend(bad)
+    return ParsedInput(len(items), tuple(events), tuple(rejections), tuple(s for s, _ in items))
 
 
 def _rejected_input(reason: str) -> ParsedInput:

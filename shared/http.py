@@ -70,6 +70,6 @@ def post(
         )
     except requests.Timeout:
         raise HttpError(f"timeout after {timeout_s:.1f}s: POST {redact_url(url)}", timeout=True) from None
-    except requests.RequestException as exc:
+    except (requests.RequestException, OSError) as exc:
         raise HttpError(f"{type(exc).__name__}: POST {redact_url(url)}") from None
     return HttpResponse(answer.status_code, answer.text, dict(answer.headers))

@@ -1,0 +1,137 @@
+"""HTTP push path: a TDMQ-CMQ topic subscription (Protocol=http) POSTs each message to the function URL.
+
+The URL is public, so each push must carry the shared token (`?token=...` in the subscription's
+endpoint, compared in constant time); without it the answer is 401/403 and nothing runs. Both
+NotifyContentFormat values are read: JSON (an envelope with msgId, msgBody, ...) and SIMPLIFIED (the
+raw message; ids in the x-cmq-message-id / x-cmq-message-tag headers). Answers: 2xx once handled or
+rejected as poison, 5xx when a retry can help (the subscription's NotifyStrategy retries).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hmac
+import json
+from typing import Any, Mapping, Optional
+
+from .capture import capture_raw
+from .concern import Concern, process
+from .envelope import parse_bodies, parse_tags
+from .invocation import Invocation
+from .log import JsonLogger
+from .models import SourceRecord
+from .settings import env_str
+
+# The push service gives up after about 15 s: answer before that, whatever SCF's timeout is.
+PUSH_DEADLINE_MS = 13000
+
+
+def is_http_event(event: Any) -> bool:
+    """True for the event SCF builds for a function-URL request."""
+    return isinstance(event, Mapping) and "httpMethod" in event
+
+
+def _answer(status: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _lower_keys(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k).lower(): str(v) for k, v in value.items()}
+
+
+def _query_value(query: Any, name: str) -> Optional[str]:
+    if not isinstance(query, Mapping):
+        return None
+    value = query.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else None
+
+
+def _try_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def read_push(event: Mapping[str, Any]) -> tuple[SourceRecord, Any, str]:
+    """The pushed message as (source, Batch message body, format name)."""
+    headers = _lower_keys(event.get("headers"))
+    raw = event.get("body")
+    text = raw if isinstance(raw, str) else ""
+    if event.get("isBase64Encoded") and text:
+        try:
+            text = base64.b64decode(text, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            text = ""
+    outer = _try_json(text)
+    if outer is None and text and not text.lstrip().startswith("{"):
+        try:
+            outer = _try_json(base64.b64decode(text, validate=True).decode("utf-8"))
+        except (binascii.Error, ValueError):
+            outer = None
+    if isinstance(outer, Mapping) and "msgBody" in outer and ("msgId" in outer or "topicName" in outer):
+        source = SourceRecord(
+            msg_id=_text(outer.get("msgId")) or headers.get("x-cmq-message-id"),
+            topic_name=_text(outer.get("topicName")),
+            subscription_name=_text(outer.get("subscriptionName")),
+            publish_time=_text(outer.get("publishTime")),
+            tags=parse_tags(outer.get("msgTag", headers.get("x-cmq-message-tag"))),
+            request_id=headers.get("x-cmq-request-id"),
+        )
+        return source, outer.get("msgBody"), "JSON"
+    source = SourceRecord(
+        msg_id=headers.get("x-cmq-message-id"),
+        tags=parse_tags(headers.get("x-cmq-message-tag")),
+        request_id=headers.get("x-cmq-request-id"),
+    )
+    return source, text, "SIMPLIFIED"
+
+
+def _text(value: Any) -> Optional[str]:
+    return None if value is None else str(value)
+
+
+def handle_push(
+    event: Mapping[str, Any], concern: Concern, invocation: Invocation, log: JsonLogger
+) -> dict[str, Any]:
+    """Authenticate, parse, handle; answer as the function URL expects ({statusCode, headers, body})."""
+    if str(event.get("httpMethod", "")).upper() != "POST":
+        return _answer(405, {"error": "only POST is accepted"})
+    expected = env_str("PUSH_TOKEN")
+    if not expected:
+        log.error("push refused: PUSH_TOKEN is not set, so no push can be authenticated")
+        return _answer(403, {"error": "push is not configured"})
+    given = _query_value(event.get("queryString") or event.get("queryStringParameters"), "token")
+    if not given:
+        given = _lower_keys(event.get("headers")).get("x-push-token")
+    if not given:
+        log.warning("push refused: no token", path=event.get("path"))
+        return _answer(401, {"error": "token required"})
+    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        log.warning("push refused: wrong token", path=event.get("path"))
+        return _answer(403, {"error": "token rejected"})
+    source, body, fmt = read_push(event)
+    capture_raw(
+        "http_push", [{"format": fmt, "headers": event.get("headers"), "body": event.get("body")}], log
+    )
+    deadline = min(invocation.time_limit_ms, PUSH_DEADLINE_MS)
+    bounded = dataclasses.replace(invocation, time_limit_ms=deadline)
+    summary, outcome = process(parse_bodies([(source, body)]), bounded, log, concern)
+    summary.update(delivery="http", format=fmt, msg_id=source.msg_id)
+    if outcome.retry_records:
+        log.error(
+            "push not handled; answering 503 so that the subscription retries", reason=outcome.retry_reason
+        )
+        return _answer(503, {"retry": True, "reason": outcome.retry_reason, "summary": summary})
+    return _answer(200, {"summary": summary})
