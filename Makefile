@@ -54,6 +54,10 @@ invoke-all: $(STAMP)
 	for f in events/*.json; do for fn in alert_failures retry_interrupted log_node_churn; do \
 	  echo "== $$fn $$f"; $(BIN)/python -m tools.invoke $$fn $$f | tail -n 12 || exit 1; done; done
 
+# What serverless.yml deploys: build/<function>/ with its code, shared/ and the runtime deps for SCF.
+package: $(STAMP)
+	$(BIN)/python -m tools.package
+
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
