@@ -7,7 +7,7 @@ FUNCTION ?= alert_failures
 EVENT ?= events/cmq_topic_job_failed.json
 DEPLOYED := shared $(wildcard functions/*)
 
-.PHONY: test lint typecheck compat pytest invoke invoke-all event bench package clean
+.PHONY: test lint typecheck compat pytest invoke invoke-all bench package serverless clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-report.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ invoke-all: $(STAMP)
 # What serverless.yml deploys: build/<function>/ with its code, shared/ and the runtime deps for SCF.
 package: $(STAMP)
 	$(BIN)/python -m tools.package
+
+# Rewrite serverless.yml for a delivery path: queue (default), http or cmq.
+DELIVERY ?= queue
+serverless: $(STAMP)
+	$(BIN)/python -m tools.render_serverless --delivery $(DELIVERY) > serverless.yml.tmp && mv serverless.yml.tmp serverless.yml
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,95 @@
+"""One description of the deployment, read by the serverless.yml renderer, the setup command and tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DELIVERIES = ("queue", "http", "cmq")
+DEFAULT_DELIVERY = "queue"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What serverless.yml declares for one function."""
+
+    name: str
+    key: str
+    description: str
+    memory_mb: int
+    timeout_s: int
+    settings: tuple[str, ...]
+
+    @property
+    def slug(self) -> str:
+        """The function's name with dashes, used in queue and subscription names."""
+        return self.name.replace("_", "-")
+
+
+# Settings every function reads (shared/): topic filter, first-deployment capture.
+COMMON_SETTINGS = ("BATCH_TOPIC_NAMES", "CAPTURE_RAW_EVENTS")
+# Settings of each delivery path (shared/poller.py, shared/push.py). CMQ_QUEUE_NAME is per function.
+DELIVERY_SETTINGS = {
+    "queue": (
+        "CMQ_ENDPOINT",
+        "CMQ_SECRET_ID",
+        "CMQ_SECRET_KEY",
+        "POLL_WAIT_S",
+        "POLL_RESERVE_S",
+        "POLL_MAX_MESSAGES",
+    ),
+    "http": ("PUSH_TOKEN",),
+    "cmq": (),
+}
+
+FUNCTIONS = (
+    FunctionSpec(
+        name="alert_failures",
+        key="alertFailures",
+        description="Grouped Batch failure alerts to chat tools and webhooks",
+        memory_mb=128,
+        timeout_s=30,
+        settings=(),
+    ),
+    FunctionSpec(
+        name="retry_interrupted",
+        key="retryInterrupted",
+        description="Budgeted, idempotent retry of interrupted Batch jobs",
+        memory_mb=128,
+        timeout_s=60,
+        settings=(),
+    ),
+    FunctionSpec(
+        name="log_node_churn",
+        key="logNodeChurn",
+        description="Structured compute-node lifecycle logs and churn figures",
+        memory_mb=64,
+        timeout_s=10,
+        settings=(),
+    ),
+)
+
+# The queue path: a timer runs each function every minute; it polls for at most its timeout, and a
+# message it took stays invisible to others for VISIBILITY_FACTOR times that (no double handling).
+POLL_CRON = "0 */1 * * * * *"
+POLL_TIMEOUT_S = 50
+VISIBILITY_FACTOR = 2
+DEAD_LETTER_MAX_RECEIVES = 5
+QUEUE_RETENTION_S = 43200  # the longest TDMQ-CMQ keeps a message (12 h); the default of 1 h is too short
+
+
+def queue_name(topic: str, spec: FunctionSpec) -> str:
+    """The function's own queue, subscribed to the Batch topic."""
+    return f"{topic}-{spec.slug}"
+
+
+def dead_letter_queue_name(topic: str) -> str:
+    """Where messages go after DEAD_LETTER_MAX_RECEIVES failed receives."""
+    return f"{topic}-dead-letter"
+
+
+def by_name(name: str) -> FunctionSpec:
+    """The spec of a function by its folder name."""
+    for spec in FUNCTIONS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
