@@ -18,7 +18,7 @@ from typing import Any, Mapping, Optional
 
 from .capture import capture_raw
 from .concern import Concern, process
-from .envelope import parse_bodies, parse_tags
+from .envelope import parse_bodies, parse_tags, source_from_cmq
 from .invocation import Invocation
 from .log import JsonLogger
 from .models import SourceRecord
@@ -81,12 +81,12 @@ def read_push(event: Mapping[str, Any]) -> tuple[SourceRecord, Any, str]:
         except (binascii.Error, ValueError):
             outer = None
     if isinstance(outer, Mapping) and "msgBody" in outer and ("msgId" in outer or "topicName" in outer):
-        source = SourceRecord(
-            msg_id=_text(outer.get("msgId")) or headers.get("x-cmq-message-id"),
-            topic_name=_text(outer.get("topicName")),
-            subscription_name=_text(outer.get("subscriptionName")),
-            publish_time=_text(outer.get("publishTime")),
-            tags=parse_tags(outer.get("msgTag", headers.get("x-cmq-message-tag"))),
+        # The JSON format's envelope has the trigger record's field names (msgId, topicName, ...).
+        base = source_from_cmq(outer)
+        source = dataclasses.replace(
+            base,
+            msg_id=base.msg_id or headers.get("x-cmq-message-id"),
+            tags=base.tags or parse_tags(headers.get("x-cmq-message-tag")),
             request_id=headers.get("x-cmq-request-id"),
         )
         return source, outer.get("msgBody"), "JSON"
@@ -96,10 +96,6 @@ def read_push(event: Mapping[str, Any]) -> tuple[SourceRecord, Any, str]:
         request_id=headers.get("x-cmq-request-id"),
     )
     return source, text, "SIMPLIFIED"
-
-
-def _text(value: Any) -> Optional[str]:
-    return None if value is None else str(value)
 
 
 def handle_push(
