@@ -62,6 +62,7 @@ package: $(STAMP)
 DELIVERY ?= queue
 serverless: $(STAMP)
 	$(BIN)/python -m tools.render_serverless --delivery $(DELIVERY) > serverless.yml.tmp && mv serverless.yml.tmp serverless.yml
+	$(BIN)/python -m tools.render_serverless --env-example > .env.example
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -43,6 +43,14 @@ def test_committed_serverless_yml_is_the_default_path_rendered():
     assert (ROOT / "serverless.yml").read_text() == render_serverless.render(deploy_config.DEFAULT_DELIVERY)
 
 
+def test_env_example_lists_every_variable_serverless_yml_reads():
+    listed = {line.split("=")[0] for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line}
+    assert (ROOT / ".env.example").read_text() == render_serverless.env_example()
+    for delivery in deploy_config.DELIVERIES:
+        used = set(re.findall(r"\$\{env:([A-Z0-9_]+)\}", render_serverless.render(delivery)))
+        assert used <= listed, delivery
+
+
 @pytest.mark.parametrize("delivery", deploy_config.DELIVERIES)
 def test_every_function_has_an_existing_handler(delivery):
     for key, function in spec_for(delivery)["inputs"]["functions"].items():

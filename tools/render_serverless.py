@@ -126,6 +126,20 @@ def render(delivery: str = DEFAULT_DELIVERY, dead_letter_queue: Optional[str] = 
     return "\n".join(lines) + "\n"
 
 
+def env_example() -> str:
+    """`.env.example`: every variable any path's serverless.yml reads, empty (empty = the default)."""
+    names = {"REGION", "BATCH_TOPIC", "EXECUTION_ROLE"}
+    for delivery in DELIVERIES:
+        for spec in FUNCTIONS:
+            names |= {
+                value[len("${env:") : -1] for _, value in settings_for(spec, delivery) if value.endswith("}")
+            }
+    names = {n for n in names if "}" not in n}
+    lines = ["# Variables serverless.yml reads (make serverless). Copy to .env; empty means the default."]
+    lines += [f"{name}=" for name in sorted(names)]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line: print serverless.yml for the chosen path."""
     parser = argparse.ArgumentParser(
@@ -133,8 +147,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--delivery", choices=DELIVERIES, default=DEFAULT_DELIVERY)
     parser.add_argument("--dead-letter-queue", help="SCF dead-letter queue for failed async invocations")
+    parser.add_argument("--env-example", action="store_true", help="print .env.example instead")
     args = parser.parse_args(argv)
-    sys.stdout.write(render(args.delivery, args.dead_letter_queue))
+    sys.stdout.write(env_example() if args.env_example else render(args.delivery, args.dead_letter_queue))
     return 0
 
 
