@@ -7,12 +7,22 @@ import copy
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.envelope import parse_trigger_event
+from tests.fakes.batch.scenario import sample_cloud
 from tests.helpers import event_files, load_event, load_handler
 from tests.test_envelope import _accounting_holds
+
+
+@pytest.fixture(autouse=True)
+def _batch_api(monkeypatch):
+    """retry_interrupted calls the Batch API on interrupted samples: the fake answers them all."""
+    with sample_cloud(monkeypatch):
+        yield
+
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),

@@ -5,7 +5,15 @@ import types
 
 import pytest
 
+from tests.fakes.batch.scenario import sample_cloud
 from tests.helpers import FUNCTIONS, json_lines, load_event, load_handler, trigger_samples
+
+
+@pytest.fixture(autouse=True)
+def _batch_api(monkeypatch):
+    """retry_interrupted calls the Batch API on interrupted samples: the fake knows every sample job."""
+    with sample_cloud(monkeypatch) as backend:
+        yield backend
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -46,3 +54,16 @@ def test_topic_filter_setting_rejects_other_topics(function, monkeypatch):
     monkeypatch.setenv("BATCH_TOPIC_NAMES", "prod-batch-events, other")
     summary = load_handler(function).main_handler(load_event("cmq_topic_job_failed.json"), None)
     assert (summary["events"], summary["rejected"]) == (0, 1)
+
+
+@pytest.mark.parametrize("name", trigger_samples())
+def test_retry_handler_decides_every_interrupted_sample_without_failing(name, _batch_api, capsys):
+    # GIVEN a sample, and the fake Batch API knowing every job the samples name
+    # WHEN retry_interrupted handles it
+    summary = load_handler("retry_interrupted").main_handler(load_event(name), {"request_id": "req-2"})
+    # THEN each job it names is decided (retried here: all are FAILED_INTERRUPTED), none fails
+    decisions = [line for line in json_lines(capsys.readouterr().out) if line["msg"] == "retry decision"]
+    assert summary["failed"] == 0
+    assert summary["jobs"] == len(decisions)
+    assert all(line["action"] == "retried" and line["state"] == "FAILED_INTERRUPTED" for line in decisions)
+    assert _batch_api.actions("RetryJobs") == (["RetryJobs"] * 2 * len(decisions))

@@ -56,7 +56,17 @@ FUNCTIONS = (
         description="Budgeted, idempotent retry of interrupted Batch jobs",
         memory_mb=128,
         timeout_s=60,
-        settings=(),
+        settings=(
+            "RETRY_EVENTS",
+            "RETRY_MAX_ATTEMPTS",
+            "RETRY_ON_EXHAUSTED",
+            "RETRY_DRY_RUN",
+            "RETRY_LEDGER",
+            "RETRY_RULES",
+            "RETRY_TAG_KEY",
+            "RETRY_ACCOUNT_UIN",
+            "BATCH_ENDPOINT",
+        ),
     ),
     FunctionSpec(
         name="log_node_churn",

@@ -1,0 +1,75 @@
+"""One Tencent Cloud API call, retried with jittered backoff on transient errors within the time left."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, TypeVar
+
+from .errors import ApiError
+from .timing import Deadline
+
+T = TypeVar("T")
+
+# Worth another try: throttling, the service's own trouble, and no (or no readable) answer.
+_TRANSIENT_PREFIXES = ("RequestLimitExceeded", "InternalError", "ClientNetworkError", "ServerNetworkError")
+# The SDK reports an unreadable body (an HTML error page from a proxy, a cut answer) by the name of
+# the Python exception it caught while decoding it.
+_MALFORMED_BODY = frozenset({"JSONDecodeError", "KeyError", "TypeError", "ValueError", "AttributeError"})
+# Batch refuses an operation the job's current state does not allow with one of these.
+_STATE_PREFIXES = ("UnsupportedOperation", "ResourceInUse", "FailedOperation")
+
+MAX_TRIES = 8
+BASE_DELAY_S = 0.5
+MAX_DELAY_S = 8.0
+
+
+def is_transient(code: str) -> bool:
+    """True for error codes a later call may not get."""
+    return code.startswith(_TRANSIENT_PREFIXES) or code in _MALFORMED_BODY
+
+
+def is_state_error(code: str) -> bool:
+    """True when Batch refused because of the resource's state."""
+    return code.startswith(_STATE_PREFIXES)
+
+
+def as_dict(model: Any) -> dict[str, Any]:
+    """An SDK response model as the API's JSON object (field names as Tencent spells them)."""
+    data = json.loads(model.to_json_string())
+    return data if isinstance(data, dict) else {}
+
+
+class Caller:
+    """Runs SDK calls: transient errors are retried with equal-jitter backoff until time runs out."""
+
+    def __init__(self, deadline: Deadline, *, max_tries: int = MAX_TRIES) -> None:
+        self.deadline = deadline
+        self.max_tries = max_tries
+        self.calls = 0
+
+    def delay_s(self, attempt: int) -> float:
+        """Half the exponential step fixed, half random: spreads callers and always moves the clock."""
+        step = min(MAX_DELAY_S, BASE_DELAY_S * (2**attempt))
+        return float(step / 2 + self.deadline.timing.random() * step / 2)
+
+    def call(self, action: str, fn: Callable[[], T]) -> T:
+        """`fn()` or ApiError (transient=True when time or tries ran out on transient errors)."""
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+        attempt = 0
+        while True:
+            self.calls += 1
+            try:
+                return fn()
+            except TencentCloudSDKException as exc:
+                code = str(exc.get_code() or "UnknownError")
+                message = str(exc.get_message() or "")[:300]
+                request_id = str(exc.get_request_id() or "")
+            transient = is_transient(code)
+            attempt += 1
+            if (
+                not transient
+                or attempt >= self.max_tries
+                or not self.deadline.sleep(self.delay_s(attempt - 1))
+            ):
+                raise ApiError(action, code, message, transient=transient, request_id=request_id)

@@ -1,0 +1,63 @@
+"""The decision for one job, from what DescribeJob says and what the ledger recorded (no I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Optional
+
+from .batch_api import JobView
+from .ledger import DONE, PENDING, Entry
+
+
+class Action(str, Enum):
+    """What happens to a job."""
+
+    SKIP = "skip"  # not failed: already retried, recovered or still running
+    DUPLICATE = "duplicate"  # this very failure was already retried
+    RETRY = "retry"
+    EXHAUSTED = "exhausted"  # the budget is spent
+    DECLINED = "declined"  # RETRY_RULES say the failure is not worth a retry
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One job's decision: the action, attempt n of m, and why."""
+
+    action: Action
+    attempt: int
+    max_attempts: int
+    reason: str
+    resume: bool = False  # finishing an attempt a previous invocation began (no new budget spent)
+
+
+def decide(job: JobView, entry: Optional[Entry], max_attempts: int) -> Decision:
+    """Skip unless failed; finish a pending attempt; never retry one failure twice; keep to the budget."""
+    used = entry.attempt if entry else 0
+    if not job.failed:
+        return Decision(Action.SKIP, used, max_attempts, f"job is {job.state or 'in no state'}, not failed")
+    if entry and entry.status == PENDING:
+        return Decision(
+            Action.RETRY,
+            entry.attempt,
+            max_attempts,
+            f"attempt {entry.attempt} was begun by an earlier invocation and is finished now",
+            resume=True,
+        )
+    if entry and entry.status == DONE and job.marker and entry.marker == job.marker:
+        return Decision(
+            Action.DUPLICATE,
+            used,
+            max_attempts,
+            f"this failure (end time {job.end_time}) was already retried",
+        )
+    if used >= max_attempts:
+        return Decision(
+            Action.EXHAUSTED, used, max_attempts, f"retry budget exhausted ({used} of {max_attempts} used)"
+        )
+    return Decision(Action.RETRY, used + 1, max_attempts, f"job is {job.state}")
+
+
+def declined(decision: Decision, reason: str) -> Decision:
+    """The same decision turned into a refusal by RETRY_RULES."""
+    return replace(decision, action=Action.DECLINED, attempt=decision.attempt - 1, reason=reason)

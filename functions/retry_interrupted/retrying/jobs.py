@@ -1,0 +1,65 @@
+"""Coalescing: the events of one invocation grouped per (region, job id), one piece of work per job."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from shared.models import BatchEvent
+
+from .batch_api import JobView
+from .config import max_attempts_for
+from .decide import Decision
+
+# A Tencent Cloud region name (ap-guangzhou, na-siliconvalley, ap-shanghai-fsi): anything else would
+# only make the SDK send a header that fails, so such an event is reported as unusable instead.
+_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+
+
+@dataclass
+class JobWork:
+    """One job to decide on, the records that asked for it, and what became of it."""
+
+    region: str
+    job_id: str
+    records: set[int] = field(default_factory=set)
+    event_names: set[str] = field(default_factory=set)
+    max_attempts: int = 3
+    warnings: list[str] = field(default_factory=list)
+    view: Optional[JobView] = None
+    state_found: str = ""
+    decision: Optional[Decision] = None
+    result: str = ""
+    reason: str = ""
+    error_code: str = ""
+    redeliver: bool = False  # a new delivery of its records can help
+    terminated: bool = False
+
+
+def valid_region(region: Optional[str]) -> bool:
+    """True for a well-formed region name."""
+    return isinstance(region, str) and bool(_REGION.match(region))
+
+
+def group_jobs(
+    events: Iterable[BatchEvent], default_region: Optional[str], default_max: int
+) -> tuple[list[JobWork], list[BatchEvent]]:
+    """Work per (region, job id) in first-seen order, and the events that name no usable job or region."""
+    works: dict[tuple[str, str], JobWork] = {}
+    unusable: list[BatchEvent] = []
+    for event in events:
+        # The event's own region decides; the function's region stands in only when the event has none.
+        region = event.region if event.region else default_region
+        job_id = (event.job_id or "").strip()
+        if not job_id or region is None or not valid_region(region):
+            unusable.append(event)
+            continue
+        work = works.get((region, job_id))
+        if work is None:
+            limit, warning = max_attempts_for(event.vars, default_max)
+            work = JobWork(region, job_id, max_attempts=limit, warnings=[warning] if warning else [])
+            works[(region, job_id)] = work
+        work.records.add(event.source.index)
+        work.event_names.add(event.name_raw)
+    return list(works.values()), unusable

@@ -1,0 +1,46 @@
+"""Clock, sleep and jitter source, injectable so that tests never sleep; the deadline of one invocation."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from shared.invocation import Invocation
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Where time comes from: the real clock and sleep in SCF, a fake clock in tests."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    random: Callable[[], float] = random.random
+
+
+# Read at call time (not bound at import) so that a test can swap it for a fake clock.
+DEFAULT = Timing()
+
+
+class Deadline:
+    """The time this invocation may still spend on waits and retries, less a safety margin."""
+
+    def __init__(self, invocation: Invocation, margin_s: float, timing: Timing) -> None:
+        self._invocation = invocation
+        self._margin_s = margin_s
+        self.timing = timing
+        self._start = timing.clock()
+        self._budget_s = invocation.remaining_s(margin_s)
+
+    def remaining_s(self) -> float:
+        """Seconds left; the smaller of SCF's clock and the injected one, so both bound the waits."""
+        by_timing = self._budget_s - (self.timing.clock() - self._start)
+        return max(0.0, min(self._invocation.remaining_s(self._margin_s), by_timing))
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep `seconds` if that leaves time; False (and no sleep) when it does not."""
+        if seconds >= self.remaining_s():
+            return False
+        self.timing.sleep(seconds)
+        return True

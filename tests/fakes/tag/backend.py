@@ -1,0 +1,56 @@
+"""Tags bound to resources (six-segment names), with the Tag service's checks and scripted faults."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from tests.fakes.batch.backend import BatchError, Fault
+
+_RESOURCE = re.compile(r"^qcs::[a-z]+:[a-z0-9-]*:uin/\d+:[a-z]+/.+$")
+_VALUE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{0,255}$")
+
+
+class TagBackend:
+    """resource name -> {key: value}."""
+
+    def __init__(self) -> None:
+        self.resources: dict[str, dict[str, str]] = {}
+        self.faults: list[Fault] = []
+        self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    def script(self, code: str, *, action: str = "*", times: int = 1, kind: str = "error") -> None:
+        """Switch on a fault for the next `times` calls of `action`."""
+        self.faults.append(Fault(action, code, times, kind))
+
+    def take_fault(self, action: str) -> Optional[Fault]:
+        for fault in self.faults:
+            if fault.times > 0 and fault.action in ("*", action):
+                fault.times -= 1
+                return fault
+        return None
+
+    def actions(self, name: Optional[str] = None) -> list[str]:
+        return [a for a, _, _ in self.calls if name is None or a == name]
+
+    def get_resources(self, names: Any) -> dict[str, Any]:
+        if not isinstance(names, list) or not names:
+            raise BatchError("InvalidParameter", "ResourceList must list resources")
+        mappings = [
+            {
+                "Resource": name,
+                "Tags": [{"TagKey": k, "TagValue": v} for k, v in self.resources[name].items()],
+            }
+            for name in names
+            if name in self.resources
+        ]
+        return {"ResourceTagMappingList": mappings, "PaginationToken": ""}
+
+    def modify_resource_tags(self, resource: Any, replace: Any) -> dict[str, Any]:
+        if not isinstance(resource, str) or not _RESOURCE.match(resource):
+            raise BatchError("InvalidParameterValue.ResourceDescriptionError", f"bad resource {resource!r}")
+        for tag in replace or []:
+            if not _VALUE.match(str(tag.get("TagValue", ""))):
+                raise BatchError("InvalidParameterValue.TagValueCharacterIllegal", repr(tag))
+            self.resources.setdefault(resource, {})[str(tag["TagKey"])] = str(tag["TagValue"])
+        return {}
