@@ -74,7 +74,7 @@ FUNCTIONS = (
         description="Structured compute-node lifecycle logs and churn figures",
         memory_mb=64,
         timeout_s=10,
-        settings=(),
+        settings=("CHURN_METRICS", "CHURN_METRICS_ENDPOINT", "CHURN_METRICS_TIMEOUT_S"),
     ),
 )
 

@@ -1,0 +1,56 @@
+"""The log_node_churn concern: node_event lines, churn_summary lines, optional metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.concern import Outcome
+from shared.invocation import Invocation
+from shared.log import JsonLogger
+from shared.models import ParsedInput
+
+from .config import load_config
+from .records import is_churn_event, node_event_record
+from .summary import Churn
+
+
+def log_node_churn(parsed: ParsedInput, invocation: Invocation, log: JsonLogger) -> Outcome:
+    """Log each compute-node / compute-env event, then one summary per environment.
+
+    Nothing here can be helped by a redelivery (the lines are printed, metrics are best
+    effort), so the outcome never asks for a retry.
+    """
+    config = load_config()
+    churn = Churn()
+    logged = 0
+    for event in parsed.known_events:
+        if not is_churn_event(event):
+            continue
+        record = node_event_record(event)
+        if not churn.add(record):
+            # The same event delivered twice in one invocation: one line, so CLS counts stay true.
+            log.info(
+                "duplicate node event skipped",
+                msg_id=event.source.msg_id,
+                position=event.position,
+                fingerprint=event.fingerprint,
+            )
+            continue
+        log.info("node event", **record)
+        logged += 1
+    summaries = churn.summaries()
+    for figures in summaries:
+        log.info("churn summary", **figures)
+    metrics: Any = "off"
+    if config.metrics and summaries:
+        from .metrics import publish
+
+        metrics = publish(summaries, config=config, invocation=invocation, log=log).as_dict()
+    return Outcome(
+        summary={
+            "node_events": logged,
+            "duplicates": churn.duplicates,
+            "environments": len(summaries),
+            "metrics": metrics,
+        }
+    )

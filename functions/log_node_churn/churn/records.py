@@ -1,0 +1,63 @@
+"""The node_event line: one flat JSON object per compute-node or compute-env event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from shared.catalogue import Category
+from shared.models import BatchEvent
+
+NODE_EVENT = "node_event"
+CHURN_SUMMARY = "churn_summary"
+CHURN_CATEGORIES = frozenset({Category.COMPUTE_NODE, Category.COMPUTE_ENV})
+
+
+def is_churn_event(event: BatchEvent) -> bool:
+    """True for the COMPUTE_NODE_* and COMPUTE_ENV_* events (job and task events are not churn)."""
+    return event.category in CHURN_CATEGORIES
+
+
+def iso(moment: Optional[datetime]) -> Optional[str]:
+    """An aware datetime as ISO 8601 in UTC (`2026-11-20T08:35:00Z`); None stays None."""
+    if moment is None:
+        return None
+    utc = moment.astimezone(timezone.utc)
+    text = utc.isoformat(timespec="milliseconds" if utc.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def node_age_s(event: BatchEvent) -> Optional[float]:
+    """EventTime minus ResourceCreatedTime in seconds; None when either is missing or unreadable.
+
+    Kept as Batch says it, even negative: the seed's own example has the resource created one
+    second after the event, so a small negative age is clock skew, not a parsing error.
+    """
+    if event.time is None or event.resource_created_time is None:
+        return None
+    seconds = (event.time - event.resource_created_time).total_seconds()
+    return int(seconds) if seconds.is_integer() else round(seconds, 3)
+
+
+def node_event_record(event: BatchEvent) -> dict[str, Any]:
+    """The fields of the node_event line, all top-level so that CLS indexes each one."""
+    return {
+        "kind": NODE_EVENT,
+        "event": event.name_raw,
+        "region": event.region,
+        "env_id": event.env_id,
+        "env_name": event.env_name,
+        "node_id": event.node_id,
+        "instance_id": event.instance_id,
+        "node_state": event.node_state,
+        "cpu": event.cpu,
+        "mem": event.mem,
+        "event_time": iso(event.time),
+        "resource_created_time": iso(event.resource_created_time),
+        "node_age_s": node_age_s(event),
+        "state_reason": event.state_reason,
+        "event_vars": dict(event.vars),
+        "msg_id": event.source.msg_id,
+        "position": event.position,
+        "fingerprint": event.fingerprint,
+    }

@@ -1,0 +1,160 @@
+"""Churn arithmetic over node_event records, per environment.
+
+The function and the operators' report share it: the function feeds it the records of one
+invocation, the report the records of a whole CLS export, so both compute figures the same way.
+Records are read defensively (an export may hold hand-edited or truncated lines).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional
+
+from .records import CHURN_SUMMARY
+
+CREATED = "COMPUTE_NODE_CREATED"
+CREATION_FAILED = "COMPUTE_NODE_CREATION_FAILED"
+ABNORMAL = "COMPUTE_NODE_ABNORMAL"
+DELETING = "COMPUTE_NODE_DELETING"
+NODE_PREFIX = "COMPUTE_NODE_"
+
+
+def text(value: Any) -> Optional[str]:
+    """A non-empty string field, else None."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def number(value: Any) -> Optional[float]:
+    """A finite number field (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def rate(part: int, whole: int) -> Optional[float]:
+    """part / whole rounded to 4 places; None when there is nothing to divide by."""
+    return round(part / whole, 4) if whole else None
+
+
+def spread(values: Iterable[float]) -> dict[str, Any]:
+    """min / median / max of the known values, and how many there were (nulls when none)."""
+    known = sorted(values)
+    if not known:
+        return {"min": None, "median": None, "max": None, "known": 0}
+    return {
+        "min": _tidy(known[0]),
+        "median": _tidy(statistics.median(known)),
+        "max": _tidy(known[-1]),
+        "known": len(known),
+    }
+
+
+def _tidy(value: float) -> float:
+    return int(value) if float(value).is_integer() else round(value, 3)
+
+
+@dataclass
+class EnvChurn:
+    """What one environment's node events add up to."""
+
+    env_id: Optional[str]
+    env_name: Optional[str] = None
+    region: Optional[str] = None
+    counts: Counter[str] = field(default_factory=Counter)
+    nodes: set[str] = field(default_factory=set)
+    abnormal: set[str] = field(default_factory=set)
+    attempted: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+    ages: list[float] = field(default_factory=list)
+    lifetimes: list[float] = field(default_factory=list)
+
+    def add(self, record: Mapping[str, Any], event: str) -> None:
+        """Count one node_event record of this environment."""
+        self.counts[event] += 1
+        # The latest non-empty name and region win (an environment can be renamed).
+        self.env_name = text(record.get("env_name")) or self.env_name
+        self.region = text(record.get("region")) or self.region
+        if not event.startswith(NODE_PREFIX):
+            return
+        node = _node_key(record)
+        self.nodes.add(node)
+        if event == ABNORMAL:
+            self.abnormal.add(node)
+        if event in (CREATED, CREATION_FAILED):
+            self.attempted.add(node)
+        if event == CREATION_FAILED:
+            self.failed.add(node)
+        age = number(record.get("node_age_s"))
+        if age is not None:
+            # A negative age is clock skew (see records.node_age_s): it counts as zero here.
+            age = max(0.0, age)
+            self.ages.append(age)
+            if event == DELETING:
+                self.lifetimes.append(age)
+
+    def figures(self) -> dict[str, Any]:
+        """The churn_summary fields of this environment."""
+        return {
+            "kind": CHURN_SUMMARY,
+            "env_id": self.env_id,
+            "env_name": self.env_name,
+            "region": self.region,
+            "events": sum(self.counts.values()),
+            "counts": dict(sorted(self.counts.items())),
+            "nodes_seen": len(self.nodes),
+            # Numerators and denominators travel with the rates so that CLS (or the report)
+            # can add several invocations' lines up instead of averaging rates.
+            "abnormal_nodes": len(self.abnormal),
+            "abnormal_rate": rate(len(self.abnormal), len(self.nodes)),
+            "creation_attempts": len(self.attempted),
+            "creation_failures": len(self.failed),
+            "creation_failure_rate": rate(len(self.failed), len(self.attempted)),
+            "node_age_s": spread(self.ages),
+            "lifetime_s": spread(self.lifetimes),
+        }
+
+
+def _node_key(record: Mapping[str, Any]) -> str:
+    node = text(record.get("node_id")) or text(record.get("instance_id"))
+    if node:
+        return node
+    # A node event that names no node still is one node (typically a creation failure).
+    anonymous = text(record.get("fingerprint")) or f"{record.get('msg_id')}#{record.get('position')}"
+    return f"?{anonymous}"
+
+
+@dataclass
+class Churn:
+    """node_event records grouped by environment, each event counted once (by fingerprint)."""
+
+    envs: dict[Optional[str], EnvChurn] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    duplicates: int = 0
+
+    def add(self, record: Mapping[str, Any]) -> bool:
+        """Count a record; False (and nothing counted) when it repeats one already counted."""
+        event = text(record.get("event"))
+        if event is None:
+            raise ValueError("node_event record has no event name")
+        fingerprint = text(record.get("fingerprint"))
+        if fingerprint is not None:
+            if fingerprint in self.seen:
+                self.duplicates += 1
+                return False
+            self.seen.add(fingerprint)
+        env_id = text(record.get("env_id"))
+        env = self.envs.get(env_id)
+        if env is None:
+            env = self.envs[env_id] = EnvChurn(env_id)
+        env.add(record, event)
+        return True
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """One churn_summary per environment, by env id (records without one last)."""
+        ordered = sorted(self.envs.values(), key=lambda e: (e.env_id is None, e.env_id or ""))
+        return [env.figures() for env in ordered]

@@ -1,0 +1,197 @@
+"""log_node_churn: the churn_summary arithmetic (counts, nodes, rates, ages) per environment."""
+
+from __future__ import annotations
+
+import pytest
+from churn.summary import Churn, rate, spread
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.helpers import json_lines, load_event, load_handler
+
+NODE_EVENTS = (
+    "COMPUTE_NODE_CREATED",
+    "COMPUTE_NODE_CREATION_FAILED",
+    "COMPUTE_NODE_RUNNING",
+    "COMPUTE_NODE_ABNORMAL",
+    "COMPUTE_NODE_DELETING",
+)
+
+
+def _record(event, node="node-1", env="env-1", age=None, fingerprint=None, **extra):
+    record = {"kind": "node_event", "event": event, "env_id": env, "node_id": node, "node_age_s": age}
+    record["fingerprint"] = fingerprint or f"{event}/{node}/{env}/{age}"
+    record.update(extra)
+    return record
+
+
+def _summaries(records):
+    churn = Churn()
+    for record in records:
+        churn.add(record)
+    return churn.summaries()
+
+
+def test_lifecycle_sample_summary_figures(capsys):
+    # GIVEN one environment: env created, nodes a1 and b2 created, c3 failing creation,
+    # a1 running, b2 abnormal then deleted after 69 min, a1 deleted after 3 h
+    load_handler("log_node_churn").main_handler(load_event("cmq_topic_churn_env_lifecycle.json"), None)
+    # WHEN the function summarises it
+    (line,) = [x for x in json_lines(capsys.readouterr().out) if x.get("kind") == "churn_summary"]
+    # THEN the figures are these
+    assert line["env_id"] == "env-churn001"
+    assert line["env_name"] == "渲染集群-华南"
+    assert line["region"] == "ap-guangzhou"
+    assert line["counts"] == {
+        "COMPUTE_ENV_CREATED": 1,
+        "COMPUTE_NODE_ABNORMAL": 1,
+        "COMPUTE_NODE_CREATED": 2,
+        "COMPUTE_NODE_CREATION_FAILED": 1,
+        "COMPUTE_NODE_DELETING": 2,
+        "COMPUTE_NODE_RUNNING": 1,
+    }
+    assert line["events"] == 8
+    assert (line["nodes_seen"], line["abnormal_nodes"], line["abnormal_rate"]) == (3, 1, 0.3333)
+    assert (line["creation_attempts"], line["creation_failures"]) == (3, 1)
+    assert line["creation_failure_rate"] == 0.3333
+    # ages 120, 180, 180, 300, 3840, 4140, 10800 s
+    assert line["node_age_s"] == {"min": 120, "median": 300, "max": 10800, "known": 7}
+    assert line["lifetime_s"] == {"min": 4140, "median": 7470, "max": 10800, "known": 2}
+
+
+def test_rates_are_null_without_a_denominator():
+    # GIVEN only environment events WHEN summarised THEN no nodes, and rates are null rather than 0
+    (s,) = _summaries([_record("COMPUTE_ENV_CREATED", node=None), _record("COMPUTE_ENV_DELETED", node=None)])
+    assert s["nodes_seen"] == 0
+    assert (s["abnormal_rate"], s["creation_failure_rate"]) == (None, None)
+    assert s["node_age_s"] == {"min": None, "median": None, "max": None, "known": 0}
+
+
+def test_rates_count_distinct_nodes_not_events():
+    # GIVEN one node abnormal three times and another healthy
+    records = [_record("COMPUTE_NODE_ABNORMAL", node="n1", age=a) for a in (10, 20, 30)]
+    records.append(_record("COMPUTE_NODE_RUNNING", node="n2", age=5))
+    # WHEN summarised THEN one abnormal node out of two
+    (s,) = _summaries(records)
+    assert (s["nodes_seen"], s["abnormal_nodes"], s["abnormal_rate"]) == (2, 1, 0.5)
+    assert s["counts"]["COMPUTE_NODE_ABNORMAL"] == 3
+
+
+def test_creation_failure_rate_is_failures_over_attempts():
+    # GIVEN three nodes created and one failing creation, plus a running node never seen created
+    records = [_record("COMPUTE_NODE_CREATED", node=f"n{i}") for i in range(3)]
+    records += [
+        _record("COMPUTE_NODE_CREATION_FAILED", node="bad"),
+        _record("COMPUTE_NODE_RUNNING", node="old"),
+    ]
+    # WHEN summarised THEN 1 failure out of 4 attempts; the old node is seen but was not an attempt
+    (s,) = _summaries(records)
+    assert (s["creation_attempts"], s["creation_failures"], s["creation_failure_rate"]) == (4, 1, 0.25)
+    assert s["nodes_seen"] == 5
+
+
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
+    # GIVEN four ages WHEN spread THEN the median lies between the middle two
+    assert spread([10, 40, 20, 30]) == {"min": 10, "median": 25, "max": 40, "known": 4}
+    assert spread([1.5, 2.25]) == {"min": 1.5, "median": 1.875, "max": 2.25, "known": 2}
+
+
+def test_negative_ages_count_as_zero_and_unknown_ages_are_left_out():
+    # GIVEN ages -3 (clock skew), unknown, and 60
+    records = [
+        _record("COMPUTE_NODE_CREATED", node="a", age=-3),
+        _record("COMPUTE_NODE_RUNNING", node="a", age=None),
+        _record("COMPUTE_NODE_DELETING", node="a", age=60),
+        _record("COMPUTE_NODE_RUNNING", node="b", age="12"),  # a string is not a number
+    ]
+    # WHEN summarised THEN two known ages, the skewed one as 0; the deletion age is the lifetime
+    (s,) = _summaries(records)
+    assert s["node_age_s"] == {"min": 0, "median": 30, "max": 60, "known": 2}
+    assert s["lifetime_s"] == {"min": 60, "median": 60, "max": 60, "known": 1}
+
+
+def test_a_node_event_naming_no_node_counts_as_its_own_node():
+    # GIVEN two creation failures with neither node nor instance id, and one with an instance id only
+    records = [
+        _record("COMPUTE_NODE_CREATION_FAILED", node=None, fingerprint="f1"),
+        _record("COMPUTE_NODE_CREATION_FAILED", node=None, fingerprint="f2"),
+        _record("COMPUTE_NODE_CREATION_FAILED", node=None, instance_id="ins-1", fingerprint="f3"),
+    ]
+    # WHEN summarised THEN three nodes, three failed attempts
+    (s,) = _summaries(records)
+    assert (s["nodes_seen"], s["creation_failures"], s["creation_failure_rate"]) == (3, 3, 1.0)
+
+
+def test_environments_are_summarised_apart_sorted_with_the_unknown_one_last():
+    # GIVEN events of env-b, of no env, and of env-a (renamed on the way)
+    records = [
+        _record("COMPUTE_NODE_CREATED", env="env-b"),
+        _record("COMPUTE_NODE_CREATED", env=None, node="x"),
+        _record("COMPUTE_NODE_CREATED", env="env-a", env_name="old", region="ap-shanghai"),
+        _record("COMPUTE_NODE_RUNNING", env="env-a", env_name="new", region=None),
+    ]
+    # WHEN summarised
+    summaries = _summaries(records)
+    # THEN one per environment, the latest name and known region kept
+    assert [s["env_id"] for s in summaries] == ["env-a", "env-b", None]
+    assert (summaries[0]["env_name"], summaries[0]["region"], summaries[0]["events"]) == (
+        "new",
+        "ap-shanghai",
+        2,
+    )
+
+
+def test_each_fingerprint_is_counted_once():
+    # GIVEN the same record twice WHEN added THEN the second is refused and counted as a duplicate
+    churn = Churn()
+    record = _record("COMPUTE_NODE_CREATED")
+    assert churn.add(record) is True
+    assert churn.add(dict(record)) is False
+    assert churn.duplicates == 1
+    assert churn.summaries()[0]["events"] == 1
+
+
+def test_a_record_without_an_event_name_is_refused():
+    # GIVEN a node_event record whose event is missing WHEN added THEN ValueError, nothing counted
+    churn = Churn()
+    with pytest.raises(ValueError, match="no event name"):
+        churn.add({"kind": "node_event", "env_id": "env-1"})
+    assert churn.summaries() == []
+
+
+def test_rate_rounds_to_four_places():
+    assert (rate(1, 3), rate(2, 3), rate(0, 5), rate(0, 0)) == (0.3333, 0.6667, 0.0, None)
+
+
+_records = st.lists(
+    st.builds(
+        _record,
+        st.sampled_from((*NODE_EVENTS, "COMPUTE_ENV_CREATED")),
+        node=st.sampled_from(["n1", "n2", "n3", None]),
+        env=st.sampled_from(["env-1", "env-2", None]),
+        age=st.one_of(st.none(), st.integers(-100, 10**6), st.floats(0, 1e6)),
+        fingerprint=st.text("abcdef", min_size=1, max_size=3),
+    ),
+    max_size=60,
+)
+
+
+@given(_records)
+def test_summary_invariants_hold_for_any_records(records):
+    # GIVEN any node_event records WHEN summarised
+    churn = Churn()
+    counted = sum(churn.add(r) for r in records)
+    summaries = churn.summaries()
+    # THEN every distinct event is counted exactly once, in exactly one environment
+    assert sum(s["events"] for s in summaries) == counted == len({r["fingerprint"] for r in records})
+    assert counted + churn.duplicates == len(records)
+    for s in summaries:
+        assert sum(s["counts"].values()) == s["events"]
+        # AND rates lie in [0, 1], and min <= median <= max
+        for key in ("abnormal_rate", "creation_failure_rate"):
+            assert s[key] is None or 0 <= s[key] <= 1
+        assert s["abnormal_nodes"] <= s["nodes_seen"]
+        assert s["creation_failures"] <= s["creation_attempts"] <= s["nodes_seen"]
+        for stats in (s["node_age_s"], s["lifetime_s"]):
+            if stats["known"]:
+                assert 0 <= stats["min"] <= stats["median"] <= stats["max"]
