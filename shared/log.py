@@ -22,6 +22,9 @@ _SECRET_PATH = re.compile(
 )
 _MIN_SECRET_LEN = 6
 REDACTED = "***"
+# A text field longer than this is cut: one huge value (a 1 MB StateReason) must not make a log
+# line CLS refuses or truncates somewhere unhelpful.
+MAX_FIELD_CHARS = 8192
 
 
 def secret_values(env: Optional[Mapping[str, str]] = None) -> list[str]:
@@ -43,6 +46,19 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 def redact_url(url: str) -> str:
     """A URL fit for a log line: credentials in its query or path replaced."""
     return redact(url, secret_values())
+
+
+def clip(value: Any, limit: int = MAX_FIELD_CHARS) -> Any:
+    """The value with every string longer than `limit` cut, saying how much was cut."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        return f"{value[:limit]}...[{len(value) - limit} more characters]"
+    if isinstance(value, Mapping):
+        return {k: clip(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clip(v, limit) for v in value]
+    return value
 
 
 class JsonLogger:
@@ -74,8 +90,8 @@ class JsonLogger:
         self.emit(record)
 
     def emit(self, record: Mapping[str, Any]) -> None:
-        """Write an already-shaped JSON object as one line, scrubbed of secrets."""
-        line = json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":"))
+        """Write an already-shaped JSON object as one line, long texts clipped, secrets scrubbed."""
+        line = json.dumps(clip(record), ensure_ascii=False, default=str, separators=(",", ":"))
         stream = self._stream if self._stream is not None else sys.stdout
         stream.write(redact(line, self._secrets) + "\n")
 

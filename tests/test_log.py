@@ -37,3 +37,12 @@ def test_webhook_credentials_are_redacted_in_urls():
         "https://open.feishu.cn/open-apis/bot/v2/hook/***"
     )
     assert redact_url("https://hooks.slack.com/services/T0/B0/XyZ") == "https://hooks.slack.com/services/***"
+
+
+def test_very_long_text_fields_are_clipped_and_say_so():
+    stream = io.StringIO()
+    JsonLogger("fn", stream=stream, env={}).info("big", reason="x" * 100_000, nested={"items": ["y" * 9000]})
+    line = json.loads(stream.getvalue())
+    assert line["reason"].endswith("...[91808 more characters]")
+    assert len(line["reason"]) < 8300
+    assert line["nested"]["items"][0].endswith("[808 more characters]")
