@@ -1,0 +1,104 @@
+"""Sending one body to one channel: a timeout on every request, rate limits retried within the time left."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from shared.invocation import Invocation
+
+from .channels.base import Channel, Verdict
+
+BASE_DELAY_S = 1.0
+MAX_DELAY_S = 16.0
+MIN_SEND_S = 0.5  # below this there is no point starting a request
+
+Post = Callable[..., Any]
+
+
+class Deadline:
+    """The time the SCF invocation has left for sends and waits, less a margin; sleep is injectable."""
+
+    def __init__(self, invocation: Invocation, margin_s: float, sleep: Callable[[float], None]) -> None:
+        self.invocation = invocation
+        self.margin_s = margin_s
+        self._sleep = sleep
+
+    def remaining_s(self) -> float:
+        """Seconds left, never negative."""
+        return self.invocation.remaining_s(self.margin_s)
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait `seconds` if a request still fits afterwards; False (without waiting) when not."""
+        if seconds + MIN_SEND_S > self.remaining_s():
+            return False
+        self._sleep(seconds)
+        return True
+
+
+@dataclass(frozen=True)
+class Result:
+    """How one delivery ended."""
+
+    ok: bool
+    attempts: int
+    detail: str
+
+
+def backoff_s(attempt: int) -> float:
+    """1, 2, 4, 8, 16, 16 ... seconds after the attempt-th rate-limited answer."""
+    return float(min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1)))
+
+
+class Sender:
+    """Delivers bodies; the clock used for signatures and the POST function are injectable."""
+
+    def __init__(
+        self,
+        deadline: Deadline,
+        *,
+        timeout_s: float,
+        max_attempts: int,
+        wall_clock: Callable[[], float] = time.time,
+        post: Optional[Post] = None,
+    ) -> None:
+        self.deadline = deadline
+        self.timeout_s = timeout_s
+        self.max_attempts = max_attempts
+        self.wall_clock = wall_clock
+        self._post = post
+
+    def send(self, channel: Channel, body: dict[str, Any]) -> Result:
+        """POST until delivered, refused for good, out of attempts or out of time."""
+        from shared.http import HttpError
+        from shared.http import post as http_post
+
+        post = self._post or http_post
+        attempt = 0
+        detail = "not attempted"
+        while True:
+            remaining = self.deadline.remaining_s()
+            if remaining < MIN_SEND_S:
+                return Result(False, attempt, f"{detail}; no time left")
+            attempt += 1
+            request = channel.request(body, self.wall_clock())
+            try:
+                answer = post(
+                    request.url,
+                    json_body=request.json_body,
+                    params=request.params,
+                    timeout_s=min(self.timeout_s, remaining),
+                )
+                verdict = channel.check(answer)
+            except HttpError as exc:
+                # A timeout may have delivered: it is not repeated here (SCF's retry will).
+                verdict = Verdict(False, channel.scrub(str(exc)), retryable=not exc.timeout)
+            if verdict.ok:
+                return Result(True, attempt, "delivered")
+            detail = verdict.detail
+            if not verdict.retryable or attempt >= self.max_attempts:
+                return Result(False, attempt, detail)
+            wait = verdict.retry_after_s if verdict.retry_after_s is not None else backoff_s(attempt)
+            if not self.deadline.sleep(wait):
+                return Result(False, attempt, f"{detail}; no time left to wait {wait:.0f}s and retry")

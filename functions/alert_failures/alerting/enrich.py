@@ -1,0 +1,110 @@
+"""ALERT_ENRICH=1: DescribeJob / DescribeTask add the state reason, exit codes and failing instances.
+
+The SDK is imported here, inside the calls, so that without this setting it is never loaded.
+Any failure leaves the alert as it was: enrichment is a nice-to-have, the alert is not.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.log import JsonLogger
+
+from .config import AlertConfig
+from .delivery import Deadline
+from .enrichment import Enrichment, FailedInstance
+from .grouping import JOB, UNKNOWN, Group, GroupKey
+
+FAILED_STATES = frozenset({"FAILED", "FAILED_INTERRUPTED"})
+MAX_JOBS = 10  # per invocation: each costs one to four API calls
+MAX_TASKS = 3
+MAX_INSTANCES = 5
+DESCRIBE_TASK_LIMIT = 1000
+MIN_TIME_S = 3.0  # keep enough time for the deliveries themselves
+
+
+def _as_dict(model: Any) -> dict[str, Any]:
+    data = json.loads(model.to_json_string())
+    return data if isinstance(data, dict) else {}
+
+
+def _int(value: Any) -> Any:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def describe(client: Any, group: Group) -> Enrichment:
+    """DescribeJob, then DescribeTask for the group's tasks (or the job's failed ones)."""
+    from tencentcloud.batch.v20170312 import models
+
+    request = models.DescribeJobRequest()
+    request.JobId = group.key.id
+    job = _as_dict(client.DescribeJob(request))
+    failed_tasks = tuple(
+        str(t.get("TaskName"))
+        for t in job.get("TaskSet") or []
+        if isinstance(t, dict) and t.get("TaskName") and t.get("TaskState") in FAILED_STATES
+    )
+    names = list(dict.fromkeys([e.task_name for e in group.events if e.task_name] + list(failed_tasks)))
+    instances: list[FailedInstance] = []
+    total = 0
+    for name in names[:MAX_TASKS]:
+        task_request = models.DescribeTaskRequest()
+        task_request.JobId = group.key.id
+        task_request.TaskName = name
+        task_request.Limit = DESCRIBE_TASK_LIMIT
+        task = _as_dict(client.DescribeTask(task_request))
+        for item in task.get("TaskInstanceSet") or []:
+            if not isinstance(item, dict) or item.get("TaskInstanceState") not in FAILED_STATES:
+                continue
+            total += 1
+            instances.append(
+                FailedInstance(
+                    task_name=name,
+                    index=_int(item.get("TaskInstanceIndex")) or 0,
+                    state=str(item.get("TaskInstanceState")),
+                    exit_code=_int(item.get("ExitCode")),
+                    reason=str(item.get("StateDetailedReason") or item.get("StateReason") or ""),
+                    instance_id=str(item.get("ComputeNodeInstanceId") or ""),
+                )
+            )
+    return Enrichment(
+        state=str(job.get("JobState") or ""),
+        state_reason=str(job.get("StateReason") or ""),
+        failed_tasks=failed_tasks,
+        failed_instances=tuple(instances[:MAX_INSTANCES]),
+        failed_total=total,
+    )
+
+
+def enrich(
+    groups: list[Group], config: AlertConfig, deadline: Deadline, log: JsonLogger
+) -> dict[GroupKey, Enrichment]:
+    """Enrichment per job group; a group whose calls fail (or that time does not allow) gets none."""
+    from shared.cloud import batch_client
+
+    out: dict[GroupKey, Enrichment] = {}
+    clients: dict[str, Any] = {}
+    jobs = [g for g in groups if g.key.kind == JOB and UNKNOWN not in (g.key.id, g.key.region)]
+    for group in jobs[:MAX_JOBS]:
+        if deadline.remaining_s() < MIN_TIME_S + config.timeout_s:
+            log.warning("enrichment skipped: not enough time left", group=str(group.key))
+            break
+        try:
+            if group.key.region not in clients:
+                clients[group.key.region] = batch_client(
+                    group.key.region, endpoint=config.batch_endpoint, timeout_s=int(max(1, config.timeout_s))
+                )
+            out[group.key] = describe(clients[group.key.region], group)
+        except Exception as exc:  # any failure: the alert goes out without enrichment
+            log.warning(
+                "enrichment failed; alerting without it",
+                group=str(group.key),
+                error=type(exc).__name__,
+                code=getattr(exc, "code", None),
+                detail=str(exc)[:300],
+            )
+    return out

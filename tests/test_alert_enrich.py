@@ -1,0 +1,150 @@
+"""ALERT_ENRICH=1: DescribeJob / DescribeTask add reason, exit codes, failing instances, or nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import responses
+
+from tests.fakes.chat import ChatBackend, channel_env, invoke, register_chat
+from tests.helpers import ROOT, json_lines, load_event
+
+BATCH_URL = "https://batch.tencentcloudapi.com/"
+
+DESCRIBE_JOB = {
+    "JobId": "job-5ik2gmv8",
+    "JobName": "render-frames",
+    "JobState": "FAILED",
+    "StateReason": "2 task instances failed",
+    "TaskSet": [{"TaskName": "render", "TaskState": "FAILED"}, {"TaskName": "merge", "TaskState": "SUCCEED"}],
+}
+DESCRIBE_TASK = {
+    "JobId": "job-5ik2gmv8",
+    "TaskName": "render",
+    "TaskState": "FAILED",
+    "TaskInstanceTotalCount": 3,
+    "TaskInstanceSet": [
+        {
+            "TaskInstanceIndex": 0,
+            "TaskInstanceState": "FAILED",
+            "ExitCode": 137,
+            "StateReason": "OOMKilled",
+            "ComputeNodeInstanceId": "ins-aaa",
+        },
+        {"TaskInstanceIndex": 1, "TaskInstanceState": "SUCCEED", "ExitCode": 0},
+        {
+            "TaskInstanceIndex": 2,
+            "TaskInstanceState": "FAILED",
+            "ExitCode": 1,
+            "StateReason": "exit 1",
+            "StateDetailedReason": "segfault in frame 42 <@all>",
+            "ComputeNodeInstanceId": "ins-bbb",
+        },
+    ],
+}
+
+
+class FakeBatch:
+    """A `responses` callback answering DescribeJob / DescribeTask in Tencent's envelope."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def __call__(self, request):
+        action = request.headers["X-TC-Action"]
+        self.calls.append((action, json.loads(request.body), dict(request.headers)))
+        payload = dict(self.answers[action], RequestId="x")
+        return 200, {"Content-Type": "application/json"}, json.dumps({"Response": payload})
+
+
+@pytest.fixture
+def cloud(monkeypatch):
+    """Role credentials as SCF injects them, enrichment on, WeCom on; the Batch API and WeCom faked."""
+    monkeypatch.setenv("TENCENTCLOUD_SECRETID", "AKIDalertTest0001")
+    monkeypatch.setenv("TENCENTCLOUD_SECRETKEY", "alertTestSecretKey0001")
+    monkeypatch.setenv("ALERT_ENRICH", "1")
+    for key, value in channel_env("wecom").items():
+        monkeypatch.setenv(key, value)
+    robots = ChatBackend()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        register_chat(mock, robots)
+        yield mock, robots
+
+
+def test_enrichment_adds_state_reason_exit_codes_and_failing_instances(cloud):
+    # GIVEN a Batch API that knows the job and its failed instances
+    mock, robots = cloud
+    batch = FakeBatch({"DescribeJob": DESCRIBE_JOB, "DescribeTask": DESCRIBE_TASK})
+    mock.add_callback(responses.POST, BATCH_URL, callback=batch)
+    # WHEN a task-instance failure is alerted
+    invoke(load_event("cmq_topic_task_instance_failed.json"))
+    # THEN the calls went to the event's region, for the event's job and task
+    assert [(action, params) for action, params, _ in batch.calls] == [
+        ("DescribeJob", {"JobId": "job-5ik2gmv8"}),
+        ("DescribeTask", {"JobId": "job-5ik2gmv8", "TaskName": "render", "Limit": 1000}),
+    ]
+    assert all(headers["X-TC-Region"] == "ap-guangzhou" for _, _, headers in batch.calls)
+    # AND the message carries what Batch said, escaped like any other text
+    content = robots.accepted("wecom")[0].body["markdown"]["content"]
+    assert "- Batch says: job FAILED; 2 task instances failed" in content
+    assert "- render #0 FAILED exit 137 on ins-aaa: OOMKilled" in content
+    assert "- render #2 FAILED exit 1 on ins-bbb: segfault in frame 42 ‹＠all›" in content
+
+
+def test_enrichment_failure_still_sends_the_alert_without_it(cloud, capsys):
+    # GIVEN a Batch API refusing the role (AuthFailure)
+    mock, robots = cloud
+    batch = FakeBatch(
+        {"DescribeJob": {"Error": {"Code": "AuthFailure.UnauthorizedOperation", "Message": "no"}}}
+    )
+    mock.add_callback(responses.POST, BATCH_URL, callback=batch)
+    # WHEN an event is alerted
+    summary = invoke(load_event("cmq_topic_task_instance_failed.json"))
+    # THEN the alert went out without enrichment, and the log says why
+    assert summary["channels"]["wecom"] == {"delivered": 1, "failed": 0}
+    assert "Batch says" not in robots.accepted("wecom")[0].body["markdown"]["content"]
+    [warning] = [
+        line for line in json_lines(capsys.readouterr().out) if line["msg"].startswith("enrichment failed")
+    ]
+    assert warning["code"] == "AuthFailure.UnauthorizedOperation"
+    assert warning["group"] == "ap-guangzhou/job/job-5ik2gmv8"
+
+
+def test_batch_endpoint_setting_redirects_the_calls(cloud, monkeypatch):
+    # GIVEN BATCH_ENDPOINT pointing at a private endpoint
+    mock, robots = cloud
+    monkeypatch.setenv("BATCH_ENDPOINT", "http://batch.internal.test:8080")
+    batch = FakeBatch({"DescribeJob": DESCRIBE_JOB, "DescribeTask": DESCRIBE_TASK})
+    mock.add_callback(responses.POST, "http://batch.internal.test:8080/", callback=batch)
+    # WHEN a job failure is alerted THEN the calls went there
+    invoke(load_event("cmq_topic_job_failed.json"))
+    assert [action for action, _, _ in batch.calls] == ["DescribeJob", "DescribeTask"]
+    assert "Batch says: job FAILED" in robots.accepted("wecom")[0].body["markdown"]["content"]
+
+
+def test_env_groups_are_not_enriched(cloud):
+    mock, robots = cloud
+    batch = FakeBatch({})
+    mock.add_callback(responses.POST, BATCH_URL, callback=batch)
+    invoke(load_event("cmq_topic_compute_node_abnormal.json"))
+    assert batch.calls == [] and len(robots.accepted("wecom")) == 1
+
+
+def test_without_alert_enrich_the_sdk_and_requests_are_never_imported():
+    # GIVEN no settings (dry run) WHEN the handler runs on a failure THEN neither heavy module was loaded
+    code = (
+        "import sys, json; sys.path[:0] = [{root!r}, {folder!r}]\n"
+        "from tools.invoke import load_handler\n"
+        "load_handler('alert_failures').main_handler(json.load(open({event!r})), None)\n"
+        "print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & {{'tencentcloud', 'requests'}}))"
+    ).format(
+        root=str(ROOT),
+        folder=str(ROOT / "functions" / "alert_failures"),
+        event=str(ROOT / "events" / "cmq_topic_task_instance_failed.json"),
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
