@@ -25,7 +25,7 @@ lint: $(STAMP)
 # Tests import each function's own package (alerting, retrying, churn) with its folder on the path.
 FUNCTION_PATHS := functions/alert_failures:functions/retry_interrupted:functions/log_node_churn
 typecheck: $(STAMP)
-	MYPYPATH=$(FUNCTION_PATHS) $(BIN)/mypy shared tools tests
+	MYPYPATH=$(FUNCTION_PATHS) $(BIN)/mypy shared tools tests bench
 	for dir in functions/*; do (cd $$dir && MYPYPATH=../.. ../../$(BIN)/mypy --config-file ../../pyproject.toml . ) || exit 1; done
 
 # The deployed code must run on SCF's Python 3.9 and 3.10: vermin checks the minimum version, and a
@@ -63,6 +63,10 @@ DELIVERY ?= queue
 serverless: $(STAMP)
 	$(BIN)/python -m tools.render_serverless --delivery $(DELIVERY) > serverless.yml.tmp && mv serverless.yml.tmp serverless.yml
 	$(BIN)/python -m tools.render_serverless --env-example > .env.example
+
+# Never part of `make test`: timings are the machine's; the report gives ratios to a same-run baseline.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis

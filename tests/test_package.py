@@ -53,14 +53,15 @@ print("RESULT " + json.dumps({"result": result, "outside": outside}))
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build")
+    out: Path = tmp_path_factory.mktemp("build")
     package.build(out, RUNTIME_VERSION)
     return out
 
 
 def _serverless_functions() -> dict[str, dict]:
     spec = yaml.safe_load((ROOT / "serverless.yml").read_text())
-    return spec["inputs"]["functions"]
+    functions: dict[str, dict] = spec["inputs"]["functions"]
+    return functions
 
 
 def test_package_holds_code_shared_and_deps_and_nothing_else(built):

@@ -1,0 +1,270 @@
+"""`make bench`: cold start, throughput, memory, alert fan-out and package size, each as a ratio to a
+baseline measured in the same run. Prints a table and writes bench/results/latest.json.
+
+Never part of `make test`: timings depend on the machine; only the ratios are comparable.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)] + [
+    str(ROOT / "functions" / f) for f in ("alert_failures", "retry_interrupted", "log_node_churn")
+]
+
+from shared.catalogue import EventName  # noqa: E402
+from shared.envelope import parse_trigger_event  # noqa: E402
+from tools.generate_event import trigger_event  # noqa: E402
+from tools.invoke import load_handler  # noqa: E402
+
+FUNCTIONS = ("alert_failures", "retry_interrupted", "log_node_churn")
+HEAVY = ("tencentcloud", "requests", "urllib3", "charset_normalizer", "idna", "certifi")
+# What each handler is measured on: the events its concern acts on.
+WORKLOAD = {
+    "alert_failures": EventName.TASK_INSTANCE_FAILED,
+    "retry_interrupted": EventName.TASK_INSTANCE_FAILED_INTERRUPTED,
+    "log_node_churn": EventName.COMPUTE_NODE_RUNNING,
+}
+SIZES = (1, 100, 1000, 10000)
+
+
+def _median_time(fn: Callable[[], Any], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def _repeat_for(n: int) -> int:
+    return 15 if n <= 100 else 5 if n <= 1000 else 3
+
+
+# --- cold start -------------------------------------------------------------------------------
+
+_IMPORT_PROBE = """
+import sys, time
+sys.path[:0] = [{root!r}, {folder!r}]
+t = time.perf_counter()
+import importlib.util as u
+s = u.spec_from_file_location("index", {index!r}); m = u.module_from_spec(s); s.loader.exec_module(m)
+print(time.perf_counter() - t)
+print(",".join(sorted({{k.split(".")[0] for k in sys.modules}})))
+"""
+
+
+def cold_start(repeat: int = 15) -> dict[str, Any]:
+    """Wall time of a fresh interpreter importing each handler, as a ratio to `python -c pass`."""
+
+    def wall(args: list[str]) -> float:
+        return _median_time(lambda: subprocess.run(args, check=True, capture_output=True), repeat)
+
+    bare = wall([sys.executable, "-c", "pass"])
+    out: dict[str, Any] = {"bare_python_s": bare, "functions": {}}
+    for function in FUNCTIONS:
+        folder = ROOT / "functions" / function
+        probe = _IMPORT_PROBE.format(root=str(ROOT), folder=str(folder), index=str(folder / "index.py"))
+        total = wall([sys.executable, "-c", probe])
+        lines = subprocess.run(
+            [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+        ).stdout.split()
+        heavy = sorted(set(lines[1].split(",")) & set(HEAVY))
+        out["functions"][function] = {"wall_s": total, "ratio_to_bare": total / bare, "heavy_modules": heavy}
+    return out
+
+
+# --- throughput -------------------------------------------------------------------------------
+
+
+def _event(name: EventName, n: int, encode_base64: bool) -> dict[str, Any]:
+    # Spread over 10 jobs / environments so grouping has real work.
+    event = trigger_event(name, records=n, encode_base64=encode_base64)
+    for i, record in enumerate(event["Records"]):
+        body = record["CMQ"]["msgBody"]
+        text = base64.b64decode(body).decode() if encode_base64 else body
+        text = text.replace("job-5ik2gmv8", f"job-{i % 10:08d}").replace("env-ptoxdb1t", f"env-{i % 10:08d}")
+        record["CMQ"]["msgBody"] = base64.b64encode(text.encode()).decode() if encode_base64 else text
+    return event
+
+
+def baseline(event: dict[str, Any]) -> None:
+    """The minimum any consumer does: decode, json.loads, one json.dumps per event."""
+    for record in event["Records"]:
+        body = record["CMQ"]["msgBody"]
+        if not body.startswith("{"):
+            body = base64.b64decode(body).decode("utf-8")
+        for entry in json.loads(body)["Events"]:
+            json.dumps(entry)
+
+
+def throughput(environment: Callable[[str], contextlib.AbstractContextManager[Any]]) -> list[dict[str, Any]]:
+    """Events per second of the baseline, the envelope and each handler; ratios to the baseline."""
+    rows = []
+    handlers = {f: load_handler(f) for f in FUNCTIONS}
+    for encode in (False, True):
+        for n in SIZES:
+            repeat = _repeat_for(n)
+            generic = _event(EventName.TASK_INSTANCE_FAILED, n, encode)
+            base = _median_time(partial(baseline, generic), repeat)
+            row: dict[str, Any] = {
+                "records": n,
+                "body": "base64" if encode else "raw",
+                "baseline_eps": n / base,
+            }
+            envelope = _median_time(partial(parse_trigger_event, generic), repeat)
+            row["envelope"] = {"eps": n / envelope, "ratio": envelope / base}
+            for function in FUNCTIONS:
+                event = _event(WORKLOAD[function], n, encode)
+                fn_base = _median_time(partial(baseline, event), repeat)
+                with environment(function), contextlib.redirect_stdout(io.StringIO()):
+                    spent = _median_time(partial(handlers[function].main_handler, event, None), repeat)
+                row[function] = {"eps": n / spent, "ratio": spent / fn_base}
+            rows.append(row)
+    return rows
+
+
+# --- memory -----------------------------------------------------------------------------------
+
+_MEMORY_PROBE = """
+import json, resource, sys, io, contextlib
+sys.path[:0] = {paths!r}
+from shared.catalogue import EventName
+from tools.generate_event import trigger_event
+event = trigger_event(EventName[{name!r}], records={n})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if {run!r}:
+    from tools.invoke import load_handler
+    handler = load_handler({function!r})
+    with contextlib.redirect_stdout(io.StringIO()):
+        handler.main_handler(event, None)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def memory(env_for: Callable[[str], dict[str, str]]) -> dict[str, Any]:
+    """Peak RSS (MB) of a fresh process handling 1,000 and 10,000 records, and of one only building them."""
+    out: dict[str, Any] = {}
+    paths = [str(ROOT)] + [str(ROOT / "functions" / f) for f in FUNCTIONS]
+    for function in FUNCTIONS:
+        for n in (1000, 10000):
+            results = []
+            for run in (False, True):
+                probe = _MEMORY_PROBE.format(
+                    paths=paths, name=WORKLOAD[function].name, n=n, run=run, function=function
+                )
+                env = {**os.environ, **env_for(function)}
+                text = subprocess.run(
+                    [sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env
+                )
+                results.append(int(text.stdout.split()[-1]) / 1024)
+            out[f"{function}@{n}"] = {"peak_rss_mb": results[1], "input_only_mb": results[0]}
+    return out
+
+
+# --- package size -----------------------------------------------------------------------------
+
+
+def package_sizes() -> dict[str, Any]:
+    """What `make package` builds, beside the unpacked size of the monolithic SDK wheel."""
+    from tools import package
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sizes = package.build(Path(tmp) / "build")
+        mono = Path(tmp) / "mono"
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+             "--target", str(mono),
+             "tencentcloud-sdk-python==3.1.195"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        monolith = package.size_of(mono)
+    return {"functions_mb": {k: v / 1e6 for k, v in sizes.items()}, "monolithic_sdk_mb": monolith / 1e6}
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def main() -> int:
+    """Run everything, print the table, write the JSON."""
+    from bench.scenarios import alert_fanout, environment, memory_env
+
+    results: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "when": time.strftime("%Y-%m-%d"),
+        }
+    }
+    results["cold_start"] = cold_start()
+    results["throughput"] = throughput(environment)
+    results["memory"] = memory(memory_env)
+    results["alert_fanout"] = alert_fanout()
+    results["package"] = package_sizes()
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(render_table(results))
+    return 0
+
+
+def render_table(r: dict[str, Any]) -> str:
+    """The Markdown the README shows."""
+    m = r["machine"]
+    lines = [f"Measured {m['when']} on {m['platform']}, {m['cpus']} CPUs, Python {m['python']}.", ""]
+    lines += [
+        "| cold start | import wall time | ratio to `python -c pass` | heavy modules loaded |",
+        "|---|---|---|---|",
+    ]
+    for f, v in r["cold_start"]["functions"].items():
+        lines.append(
+            f"| {f} | {v['wall_s'] * 1000:.0f} ms | {v['ratio_to_bare']:.2f}x "
+            f"| {', '.join(v['heavy_modules']) or 'none'} |"
+        )
+    lines += [
+        "",
+        "| records | body | baseline ev/s | envelope | " + " | ".join(FUNCTIONS) + " |",
+        "|---" * (4 + len(FUNCTIONS)) + "|",
+    ]
+    for row in r["throughput"]:
+        cells = [f"{row[k]['eps']:,.0f} ev/s ({row[k]['ratio']:.1f}x)" for k in ("envelope", *FUNCTIONS)]
+        lines.append(
+            f"| {row['records']:,} | {row['body']} | {row['baseline_eps']:,.0f} | " + " | ".join(cells) + " |"
+        )
+    lines += ["", "| memory | peak RSS handling | RSS of the input alone |", "|---|---|---|"]
+    for k, v in r["memory"].items():
+        lines.append(f"| {k} records | {v['peak_rss_mb']:.1f} MB | {v['input_only_mb']:.1f} MB |")
+    lines += [
+        "",
+        "| alert fan-out: 1,000 failure events over | jobs | outbound requests per channel |",
+        "|---|---|---|",
+    ]
+    for row in r["alert_fanout"]:
+        lines.append(f"| | {row['jobs']} | {row['requests_per_channel']} |")
+    p = r["package"]
+    sizes = ", ".join(f"{k} {v:.1f} MB" for k, v in p["functions_mb"].items())
+    lines += [
+        "",
+        f"Package: {sizes}; the monolithic `tencentcloud-sdk-python` alone unpacks to "
+        f"{p['monolithic_sdk_mb']:.0f} MB.",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
