@@ -148,9 +148,10 @@ from tools.generate_event import trigger_event
 event = trigger_event(EventName[{name!r}], records={n})
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if {run!r}:
+    from bench.scenarios import environment
     from tools.invoke import load_handler
     handler = load_handler({function!r})
-    with contextlib.redirect_stdout(io.StringIO()):
+    with environment({function!r}), contextlib.redirect_stdout(io.StringIO()):
         handler.main_handler(event, None)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """

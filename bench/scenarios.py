@@ -53,8 +53,8 @@ def environment(function: str) -> Iterator[None]:
     from tests.fakes.batch import BatchBackend, fake_batch_api
 
     backend = BatchBackend()
-    for n in range(10):
-        backend.add_job(f"job-{n:08d}", region="ap-guangzhou")
+    for job_id in [f"job-{n:08d}" for n in range(10)] + ["job-5ik2gmv8"]:
+        backend.add_job(job_id, region="ap-guangzhou")
     retrying.reset_memory_ledger()
     with _patched_env(ROLE), fake_batch_api(backend):
         yield
