@@ -141,19 +141,23 @@ def throughput(environment: Callable[[str], contextlib.AbstractContextManager[An
 # --- memory -----------------------------------------------------------------------------------
 
 _MEMORY_PROBE = """
-import json, resource, sys, io, contextlib
+import json, sys, io, contextlib
+def peak_mb():
+    # VmHWM starts afresh at exec; ru_maxrss would carry over the parent's peak.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 sys.path[:0] = {paths!r}
 from shared.catalogue import EventName
 from tools.generate_event import trigger_event
 event = trigger_event(EventName[{name!r}], records={n})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if {run!r}:
     from bench.scenarios import environment
     from tools.invoke import load_handler
     handler = load_handler({function!r})
     with environment({function!r}), contextlib.redirect_stdout(io.StringIO()):
         handler.main_handler(event, None)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(peak_mb())
 """
 
 
@@ -172,7 +176,7 @@ def memory(env_for: Callable[[str], dict[str, str]]) -> dict[str, Any]:
                 text = subprocess.run(
                     [sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env
                 )
-                results.append(int(text.stdout.split()[-1]) / 1024)
+                results.append(float(text.stdout.split()[-1]))
             out[f"{function}@{n}"] = {"peak_rss_mb": results[1], "input_only_mb": results[0]}
     return out
 

@@ -25,12 +25,12 @@ class _Reject(Exception):
 def parse_trigger_event(event: Any, topics: Iterable[str] = ()) -> ParsedInput:
     """Parse an SCF CMQ-topic trigger event, or a bare Batch message passed directly."""
     allowed = frozenset(topics)
-    if isinstance(event, Mapping) and "Records" in event:
+    if isinstance(event, dict) and "Records" in event:
         records = event["Records"]
         if not isinstance(records, list):
             return _rejected_input("event.Records is not a list")
         return _parse_records(records, allowed)
-    if isinstance(event, Mapping) and "Events" in event:
+    if isinstance(event, dict) and "Events" in event:
         source = SourceRecord(msg_id=None)
         events, rejections = parse_message(event, source)
         return ParsedInput(1, tuple(events), tuple(rejections), (source,))
@@ -57,8 +57,8 @@ def _parse_records(records: list[Any], allowed: frozenset[str]) -> ParsedInput:
     rejections: list[Rejection] = []
     sources: list[SourceRecord] = []
     for index, record in enumerate(records):
-        cmq = record.get("CMQ") if isinstance(record, Mapping) else None
-        if not isinstance(cmq, Mapping):
+        cmq = record.get("CMQ") if isinstance(record, dict) else None
+        if not isinstance(cmq, dict):
             rejections.append(Rejection(None, "record has no CMQ object", index))
             continue
         source = source_from_cmq(cmq, index)
@@ -123,7 +123,7 @@ def parse_message(body: Any, source: SourceRecord) -> tuple[list[BatchEvent], li
 
 def decode_body(body: Any) -> Mapping[str, Any]:
     """msgBody as a dict: it may be JSON text, base64 of JSON text, bytes, or a dict already."""
-    if isinstance(body, Mapping):
+    if isinstance(body, dict):
         return body
     if isinstance(body, (bytes, bytearray)):
         try:
@@ -158,7 +158,7 @@ def _loads(text: str, reason: str) -> Any:
 
 def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchEvent:
     """One entry of `Events` as a BatchEvent; unknown names are kept with name=None."""
-    if not isinstance(entry, Mapping):
+    if not isinstance(entry, dict):
         raise _Reject(f"Events[{position}] is not an object")
     name_raw = entry.get("EventName")
     if not isinstance(name_raw, str) or not name_raw.strip():
@@ -166,7 +166,7 @@ def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchE
     batch = entry.get("Batch")
     if batch is None:
         batch = {}
-    if not isinstance(batch, Mapping):
+    if not isinstance(batch, dict):
         raise _Reject(f"Events[{position}].Batch is not an object")
     try:
         name: Optional[EventName] = EventName(name_raw.strip())
@@ -205,12 +205,12 @@ def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchE
 def parse_vars(value: Any) -> dict[str, str]:
     """EventVars as a dict; accepts `Name`/`Value` and `name`/`value`, skips entries without a name."""
     result: dict[str, str] = {}
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {str(k): _var_text(v) for k, v in value.items()}
     if not isinstance(value, list):
         return result
     for item in value:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             continue
         key = item.get("Name", item.get("name"))
         if key is None or str(key) == "":

@@ -54,7 +54,7 @@ def clip(value: Any, limit: int = MAX_FIELD_CHARS) -> Any:
         if len(value) <= limit:
             return value
         return f"{value[:limit]}...[{len(value) - limit} more characters]"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {k: clip(v, limit) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clip(v, limit) for v in value]
@@ -91,7 +91,9 @@ class JsonLogger:
 
     def emit(self, record: Mapping[str, Any]) -> None:
         """Write an already-shaped JSON object as one line, long texts clipped, secrets scrubbed."""
-        line = json.dumps(clip(record), ensure_ascii=False, default=str, separators=(",", ":"))
+        line = json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":"))
+        if len(line) > MAX_FIELD_CHARS:  # only a long line can hold a field worth clipping
+            line = json.dumps(clip(record), ensure_ascii=False, default=str, separators=(",", ":"))
         stream = self._stream if self._stream is not None else sys.stdout
         stream.write(redact(line, self._secrets) + "\n")
 
