@@ -113,7 +113,10 @@ def test_mutated_samples_never_raise_in_any_handler(name, data, value):
     _accounting_holds(event)
     parsed = parse_trigger_event(event)
     for function in ("alert_failures", "retry_interrupted", "log_node_churn"):
-        summary = _HANDLERS[function].main_handler(copy.deepcopy(event), None)
+        # A fresh fake Batch API and ledger per example: the retry path's API branches run every
+        # time, not only for the first interrupted sample.
+        with pytest.MonkeyPatch.context() as patch, sample_cloud(patch):
+            summary = _HANDLERS[function].main_handler(copy.deepcopy(event), {"time_limit_in_ms": 30000})
         assert (summary["records"], summary["events"], summary["rejected"]) == (
             parsed.records,
             len(parsed.events),

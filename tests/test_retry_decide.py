@@ -52,11 +52,11 @@ def test_budget_spent_is_exhausted():
     assert decision.action is Action.EXHAUSTED and "exhausted" in decision.reason
 
 
-def test_without_an_end_time_every_sighting_spends_budget():
-    # GIVEN a failure Batch gives no end time for: it cannot be told apart from the last one
-    # THEN it counts as a new attempt (never an unbounded loop of "duplicates")
+def test_without_an_end_time_a_done_failure_is_never_retried_again():
+    # GIVEN a failure Batch gives no end time for, after a retry was recorded
+    # THEN it cannot be told apart from the one already retried: skipped, never a second retry
     decision = decide(view(end_time=""), Entry(1, "done", ""), 3)
-    assert (decision.action, decision.attempt) == (Action.RETRY, 2)
+    assert decision.action is Action.DUPLICATE and "no end time" in decision.reason
 
 
 def test_zero_budget_never_retries():

@@ -11,7 +11,7 @@ from retrying import timing
 
 from shared.catalogue import EventName
 from shared.errors import ConfigError, RetryableFailure
-from tests.fakes.batch import BatchBackend, fake_batch_api
+from tests.fakes.batch import BatchBackend, BatchError, fake_batch_api
 from tests.fakes.batch.scenario import SCF_ROLE_ENV
 from tests.fakes.cmq import FakeClock
 from tests.fakes.tag import TagBackend
@@ -94,8 +94,11 @@ def test_interrupted_job_refused_is_terminated_then_retried(cloud, capsys):
     cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
     # WHEN the handler runs
     summary = invoke(load_event(INTERRUPTED))
-    # THEN it terminates the job (releasing the kept instance), sees FAILED, and retries
-    assert cloud.batch.actions() == ["DescribeJob", "RetryJobs", "TerminateJob", "DescribeJob", "RetryJobs"]
+    # THEN it checks the job is still interrupted, terminates it (releasing the kept instance),
+    # sees FAILED, and retries
+    assert cloud.batch.actions() == [
+        "DescribeJob", "RetryJobs", "DescribeJob", "TerminateJob", "DescribeJob", "RetryJobs",
+    ]  # fmt: skip
     job = cloud.batch.jobs[JOB]
     assert (job.state, job.terminations, job.retries) == ("RUNNING", 1, 1)
     assert (summary["retried"], summary["terminated"]) == (1, 1)
@@ -121,7 +124,7 @@ def test_termination_is_polled_with_the_injected_clock(cloud):
     invoke(load_event(INTERRUPTED))
     # THEN it waited through the fake clock (never really slept) and then retried
     assert cloud.sleeps == [2.0, 2.0, 2.0]
-    assert cloud.batch.actions("DescribeJob") == ["DescribeJob"] * 5
+    assert cloud.batch.actions("DescribeJob") == ["DescribeJob"] * 6
     assert cloud.batch.jobs[JOB].retries == 1
 
 
@@ -535,3 +538,35 @@ def test_no_retry_when_the_ledger_cannot_record_the_attempt(cloud, monkeypatch):
     with pytest.raises(RetryableFailure):
         invoke(load_event(INTERRUPTED))
     assert cloud.batch.actions("RetryJobs") == [] and cloud.batch.jobs[JOB].retries == 0
+
+
+def test_refused_retry_of_a_job_already_running_again_never_terminates_it(cloud, monkeypatch, capsys):
+    # GIVEN a job another invocation retried between our DescribeJob and our RetryJobs
+    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    real_retry = cloud.batch.retry_jobs
+
+    def retried_elsewhere_first(job_ids, region):
+        cloud.batch.jobs[JOB].state = "RUNNING"
+        raise BatchError("UnsupportedOperation", "job is RUNNING")
+
+    monkeypatch.setattr(cloud.batch, "retry_jobs", retried_elsewhere_first)
+    # WHEN the handler runs
+    summary = invoke(load_event(INTERRUPTED))
+    # THEN the running job is left alone: no TerminateJob, no second RetryJobs
+    monkeypatch.setattr(cloud.batch, "retry_jobs", real_retry)
+    assert "TerminateJob" not in cloud.batch.actions()
+    assert cloud.batch.jobs[JOB].terminations == 0
+    assert summary["skipped"] == 1
+    [line] = decisions(capsys)
+    assert "retried elsewhere" in line["reason"]
+
+
+def test_lost_answer_to_retry_jobs_is_not_sent_again(cloud):
+    # GIVEN a FAILED job whose RetryJobs answer is lost on the network
+    cloud.batch.add_job(JOB, "FAILED")
+    cloud.batch.script("ClientNetworkError", action="RetryJobs", times=1, kind="network")
+    # WHEN the handler runs
+    with pytest.raises(RetryableFailure):
+        invoke(load_event(INTERRUPTED))
+    # THEN RetryJobs was sent once (it may have taken effect); the redelivery's DescribeJob decides
+    assert cloud.batch.actions("RetryJobs") == ["RetryJobs"]

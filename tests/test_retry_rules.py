@@ -110,3 +110,8 @@ def test_max_retries_event_var(value, expected, warns):
     job_vars = {} if value is None else {"max_retries": value}
     limit, warning = max_attempts_for(job_vars, 3)
     assert limit == expected and (warning is not None) == warns
+
+
+def test_rules_decline_when_no_failed_instance_can_be_checked():
+    verdict = evaluate(parse_rules("exit:137=retry; *=exit"), [])
+    assert not verdict.retry and "no failed task instance" in verdict.reason

@@ -125,7 +125,7 @@ class BatchApi:
             raise ValueError(f"RetryJobs takes 1 to {RETRY_JOBS_LIMIT} job ids, not {len(job_ids)}")
         request = models.RetryJobsRequest()
         request.JobIds = list(job_ids)
-        self.caller.call("RetryJobs", lambda: self.client.RetryJobs(request))
+        self.caller.call("RetryJobs", lambda: self.client.RetryJobs(request), mutating=True)
 
     def terminate_job(self, job_id: str) -> None:
         """TerminateJob: asynchronous; releases the instances a FAILED_INTERRUPTED job keeps."""
@@ -133,4 +133,4 @@ class BatchApi:
 
         request = models.TerminateJobRequest()
         request.JobId = job_id
-        self.caller.call("TerminateJob", lambda: self.client.TerminateJob(request))
+        self.caller.call("TerminateJob", lambda: self.client.TerminateJob(request), mutating=True)

@@ -15,6 +15,10 @@ _TRANSIENT_PREFIXES = ("RequestLimitExceeded", "InternalError", "ClientNetworkEr
 # The SDK reports an unreadable body (an HTML error page from a proxy, a cut answer) by the name of
 # the Python exception it caught while decoding it.
 _MALFORMED_BODY = frozenset({"JSONDecodeError", "KeyError", "TypeError", "ValueError", "AttributeError"})
+# Throttling means the call was not carried out: the only error after which a state-changing call
+# (RetryJobs, TerminateJob) may be sent again. After a lost or unreadable answer it may have taken
+# effect, so the next delivery's DescribeJob decides instead.
+_NOT_CARRIED_OUT = ("RequestLimitExceeded",)
 # Batch refuses an operation the job's current state does not allow with one of these.
 _STATE_PREFIXES = ("UnsupportedOperation", "ResourceInUse", "FailedOperation")
 
@@ -52,8 +56,11 @@ class Caller:
         step = min(MAX_DELAY_S, BASE_DELAY_S * (2**attempt))
         return float(step / 2 + self.deadline.timing.random() * step / 2)
 
-    def call(self, action: str, fn: Callable[[], T]) -> T:
-        """`fn()` or ApiError (transient=True when time or tries ran out on transient errors)."""
+    def call(self, action: str, fn: Callable[[], T], *, mutating: bool = False) -> T:
+        """`fn()` or ApiError (transient=True when time or tries ran out on transient errors).
+
+        A `mutating` call is sent again only after throttling, never after an answer that was lost.
+        """
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
         attempt = 0
@@ -69,6 +76,7 @@ class Caller:
             attempt += 1
             if (
                 not transient
+                or (mutating and not code.startswith(_NOT_CARRIED_OUT))
                 or attempt >= self.max_tries
                 or not self.deadline.sleep(self.delay_s(attempt - 1))
             ):

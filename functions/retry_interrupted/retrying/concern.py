@@ -23,6 +23,8 @@ from .rules import evaluate
 from .timing import Deadline, Timing
 
 POLL_INTERVAL_S = 2.0
+# States a job is in once someone has retried it (a terminating job stays FAILED_INTERRUPTED).
+RUNNING_AGAIN = frozenset({"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"})
 RESULTS = ("retried", "skipped", "exhausted", "declined", "failed", "would_retry")
 
 
@@ -143,7 +145,7 @@ class _Run:
             w.view, w.state_found = view, view.state
             entry = self.ledger.read(w.region, w.job_id) if view.failed else None
             decision = decide(view, entry, w.max_attempts)
-            if decision.action is Action.RETRY and not decision.resume and self.cfg.rules:
+            if decision.action is Action.RETRY and self.cfg.rules:
                 verdict = evaluate(self.cfg.rules, api.failed_instances(w.job_id, view.failed_tasks))
                 if not verdict.retry:
                     decision = declined(decision, verdict.reason)
@@ -218,31 +220,41 @@ class _Run:
         return refused
 
     def _refused(self, api: BatchApi, w: JobWork, exc: ApiError, terminate_if_refused: bool) -> list[JobWork]:
-        """A job RetryJobs did not take: to terminate first, already moved on, or failed."""
-        assert w.view is not None  # noqa: S101 - set by _decide
+        """A job RetryJobs did not take: to terminate first, already moved on, or failed.
+
+        The job is described again before anything else: a refusal may mean another invocation (or
+        our own call whose answer was lost) already retried it, and a running job must never be
+        terminated.
+        """
         if exc.transient or not is_state_error(exc.code):
             self._failed(w, exc)
             return []
-        if terminate_if_refused and w.view.state == FAILED_INTERRUPTED:
-            w.reason = (
-                f"RetryJobs refused in FAILED_INTERRUPTED ({exc.code}): TerminateJob, wait for FAILED, retry"
-            )
-            return [w]
         try:
             now = api.describe_job(w.job_id)
         except ApiError as again:
             self._failed(w, again)
             return []
+        if terminate_if_refused and now.state == FAILED_INTERRUPTED:
+            w.view = now
+            w.reason = (
+                f"RetryJobs refused in FAILED_INTERRUPTED ({exc.code}): TerminateJob, wait for FAILED, retry"
+            )
+            return [w]
         if now.failed:
             self._failed(w, exc)
             return []
         w.result = "skipped"
         w.reason = f"RetryJobs refused ({exc.code}) and the job is now {now.state}: it was retried elsewhere"
+        self._record_done(w)
         return []
 
     def _retried(self, w: JobWork) -> None:
-        assert w.view is not None and w.decision is not None  # noqa: S101 - set by _decide
         w.result = "retried"
+        self._record_done(w)
+
+    def _record_done(self, w: JobWork) -> None:
+        """Close the attempt in the ledger, so that a later failure is the next attempt, not a resume."""
+        assert w.view is not None and w.decision is not None  # noqa: S101 - set by _decide
         try:
             self.ledger.write(w.region, w.job_id, Entry(w.decision.attempt, DONE, w.view.marker))
         except ApiError as exc:
@@ -278,6 +290,9 @@ class _Run:
                     ready.append(w)
                 elif view.state == "SUCCEED":
                     w.result, w.reason = "skipped", "the job succeeded after TerminateJob"
+                elif view.state in RUNNING_AGAIN:
+                    w.result = "skipped"
+                    w.reason = f"the job is {view.state} while we waited: it was retried elsewhere"
                 else:
                     still.append(w)
             waiting = still

@@ -51,6 +51,15 @@ def decide(job: JobView, entry: Optional[Entry], max_attempts: int) -> Decision:
             max_attempts,
             f"this failure (end time {job.end_time}) was already retried",
         )
+    if entry and entry.status == DONE and not job.marker:
+        # Without an end time this failure cannot be told from the one already retried: a duplicate
+        # delivery must never retry twice, so it is skipped (a person decides from the log line).
+        return Decision(
+            Action.DUPLICATE,
+            used,
+            max_attempts,
+            "Batch gave no end time, so this failure cannot be told from the one already retried; skipped",
+        )
     if used >= max_attempts:
         return Decision(
             Action.EXHAUSTED, used, max_attempts, f"retry budget exhausted ({used} of {max_attempts} used)"

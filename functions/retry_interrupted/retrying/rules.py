@@ -104,7 +104,11 @@ class Verdict:
 def evaluate(rules: Iterable[Rule], instances: Iterable[FailedInstance]) -> Verdict:
     """`exit` for any failed instance declines the whole job (RetryJobs would rerun the bug too)."""
     ordered = tuple(rules)
-    for instance in instances:
+    found = tuple(instances)
+    if ordered and not found:
+        # No evidence either way: RETRY_RULES exist to keep code bugs from being rerun.
+        return Verdict(False, "RETRY_RULES are set but DescribeTask showed no failed task instance to check")
+    for instance in found:
         rule = next((r for r in ordered if r.matches(instance)), None)
         if rule is not None and rule.action == "exit":
             code = "none" if instance.exit_code is None else instance.exit_code
