@@ -269,3 +269,13 @@ def test_burst_of_500_instance_failures_is_one_message_per_job_within_limits(rob
     assert "TASK_INSTANCE_FAILED ×200" in slack_text and len(slack_text) <= 3000
     hook = robots.accepted("webhook")[0].body
     assert len(hook["alerts"]) == 100 and hook["truncatedAlerts"] == 200
+
+
+def test_webhook_starts_at_is_utc_when_the_event_time_has_an_offset(monkeypatch):
+    from alerting.channels.webhook import _starts_at
+
+    from shared.envelope import parse_trigger_event
+
+    event = {"Events": [{"EventName": "JOB_FAILED", "EventTime": "2026-01-01T08:00:00+08:00", "Batch": {}}]}
+    (parsed,) = parse_trigger_event(event).events
+    assert _starts_at(parsed) == "2026-01-01T00:00:00Z"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import requests
 import responses
 
 from tests.fakes.chat import ChatBackend, channel_env, invoke, register_chat
@@ -148,3 +149,37 @@ def test_without_alert_enrich_the_sdk_and_requests_are_never_imported():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_first_enrichment_failure_stops_enrichment_and_every_alert_still_goes(cloud, capsys):
+    # GIVEN two failed jobs and a Batch endpoint that times out
+    mock, _robots = cloud
+    calls = []
+
+    def timing_out(request):
+        calls.append(request.headers["X-TC-Action"])
+        raise requests.Timeout("scripted: read timed out")
+
+    mock.add_callback(responses.POST, BATCH_URL, callback=timing_out)
+    event = load_event("cmq_topic_job_failed.json")
+    second = json.loads(json.dumps(event["Records"][0]))
+    second["CMQ"]["msgBody"] = second["CMQ"]["msgBody"].replace("job-5ik2gmv8", "job-other001")
+    event["Records"].append(second)
+    # WHEN they are alerted
+    summary = invoke(event)
+    # THEN one DescribeJob was tried, not one per job, and both alerts were delivered
+    assert calls == ["DescribeJob"]
+    assert summary["channels"]["wecom"] == {"delivered": 2, "failed": 0}
+
+
+def test_enrichment_is_skipped_when_the_time_left_is_short(cloud, capsys):
+    # GIVEN a function with 5 s: half of it is less than a job's four Describe calls may take
+    mock, _robots = cloud
+    batch = FakeBatch({"DescribeJob": DESCRIBE_JOB, "DescribeTask": DESCRIBE_TASK})
+    mock.add_callback(responses.POST, BATCH_URL, callback=batch)
+    # WHEN a job failure is alerted
+    summary = invoke(load_event("cmq_topic_job_failed.json"), time_limit_ms=5000)
+    # THEN no Describe call was made, the alert went out, and the log says why
+    assert batch.calls == []
+    assert summary["channels"]["wecom"] == {"delivered": 1, "failed": 0}
+    assert any(line["msg"].startswith("enrichment skipped") for line in json_lines(capsys.readouterr().out))

@@ -570,3 +570,26 @@ def test_lost_answer_to_retry_jobs_is_not_sent_again(cloud):
         invoke(load_event(INTERRUPTED))
     # THEN RetryJobs was sent once (it may have taken effect); the redelivery's DescribeJob decides
     assert cloud.batch.actions("RetryJobs") == ["RetryJobs"]
+
+
+def test_slow_batch_answers_near_the_time_limit_redeliver_without_a_second_action(cloud, monkeypatch):
+    # GIVEN an interrupted job and a Batch API whose DescribeJob answers take 12 s each
+    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    real_describe = cloud.batch.describe_job
+
+    def slow_describe(job_id, region):
+        cloud.clock.advance(12)
+        return real_describe(job_id, region)
+
+    monkeypatch.setattr(cloud.batch, "describe_job", slow_describe)
+    # WHEN the handler runs with 30 s: the terminate-and-wait cannot finish
+    with pytest.raises(RetryableFailure):
+        invoke(load_event(INTERRUPTED))
+    # THEN it asked for a new delivery having terminated once and retried nothing
+    assert cloud.batch.actions("TerminateJob") == ["TerminateJob"]
+    assert cloud.batch.jobs[JOB].retries == 0
+    # AND the redelivery, with normal answers, retries the job exactly once
+    monkeypatch.setattr(cloud.batch, "describe_job", real_describe)
+    cloud.batch.jobs[JOB].state = "FAILED"
+    invoke(load_event(INTERRUPTED))
+    assert cloud.batch.jobs[JOB].retries == 1

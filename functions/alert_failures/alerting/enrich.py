@@ -22,6 +22,9 @@ MAX_TASKS = 3
 MAX_INSTANCES = 5
 DESCRIBE_TASK_LIMIT = 1000
 MIN_TIME_S = 3.0  # keep enough time for the deliveries themselves
+CALL_TIMEOUT_S = 2  # a Describe call answers fast or not at all
+CALLS_PER_JOB = 1 + MAX_TASKS
+TIME_SHARE = 0.5  # enrichment may use at most this share of the time left: the alerts come first
 
 
 def _as_dict(model: Any) -> dict[str, Any]:
@@ -89,22 +92,30 @@ def enrich(
     out: dict[GroupKey, Enrichment] = {}
     clients: dict[str, Any] = {}
     jobs = [g for g in groups if g.key.kind == JOB and UNKNOWN not in (g.key.id, g.key.region)]
+    timeout_s = int(max(1, min(config.timeout_s, CALL_TIMEOUT_S)))
+    # The deliveries keep the rest: enrichment stops when its share is used, not when SCF's time is.
+    stop_at = deadline.remaining_s() * (1 - TIME_SHARE)
     for group in jobs[:MAX_JOBS]:
-        if deadline.remaining_s() < MIN_TIME_S + config.timeout_s:
-            log.warning("enrichment skipped: not enough time left", group=str(group.key))
+        if (
+            deadline.remaining_s() - stop_at < CALLS_PER_JOB * timeout_s
+            or deadline.remaining_s() < MIN_TIME_S
+        ):
+            log.warning("enrichment skipped: its share of the time is used", group=str(group.key))
             break
         try:
             if group.key.region not in clients:
                 clients[group.key.region] = batch_client(
-                    group.key.region, endpoint=config.batch_endpoint, timeout_s=int(max(1, config.timeout_s))
+                    group.key.region, endpoint=config.batch_endpoint, timeout_s=timeout_s
                 )
             out[group.key] = describe(clients[group.key.region], group)
         except Exception as exc:  # any failure: the alert goes out without enrichment
             log.warning(
-                "enrichment failed; alerting without it",
+                "enrichment failed; alerting without it (and without enriching the other groups)",
                 group=str(group.key),
                 error=type(exc).__name__,
                 code=getattr(exc, "code", None),
                 detail=str(exc)[:300],
             )
+            # An unreachable or failing endpoint would fail again for the next group: stop here.
+            break
     return out

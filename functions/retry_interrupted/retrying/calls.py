@@ -63,6 +63,9 @@ class Caller:
         """
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
+        if mutating and self.deadline.remaining_s() <= 0:
+            # SCF would stop us mid-request: leave the change to the redelivery, which sees the state.
+            raise ApiError(action, "DeadlineExceeded", "no time left for a state change", transient=True)
         attempt = 0
         while True:
             self.calls += 1

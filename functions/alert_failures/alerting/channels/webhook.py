@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timezone
 from typing import Any, Mapping
 
 from shared.models import BatchEvent
@@ -63,7 +64,8 @@ def _common(maps: list[dict[str, str]]) -> dict[str, str]:
 
 
 def _starts_at(event: BatchEvent) -> str:
-    return event.time.strftime("%Y-%m-%dT%H:%M:%SZ") if event.time else ENDS_AT
+    # Alertmanager times are UTC ("Z"): an event time with an offset is converted, not relabelled.
+    return event.time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if event.time else ENDS_AT
 
 
 class WebhookChannel(Channel):
