@@ -26,7 +26,7 @@ lint: $(STAMP)
 FUNCTION_PATHS := functions/alert_failures:functions/retry_interrupted:functions/log_node_churn
 typecheck: $(STAMP)
 	MYPYPATH=$(FUNCTION_PATHS) $(BIN)/mypy shared tools tests bench
-	for dir in functions/*; do (cd $$dir && MYPYPATH=../.. ../../$(BIN)/mypy --config-file ../../pyproject.toml . ) || exit 1; done
+	for dir in functions/*; do (cd $$dir && MYPYPATH=../.. ../../$(BIN)/mypy --config-file ../../pyproject.toml --cache-dir ../../.mypy_cache . ) || exit 1; done
 
 # The deployed code must run on SCF's Python 3.9 and 3.10: vermin checks the minimum version, and a
 # real 3.9 interpreter, when the machine has one, byte-compiles it and runs each handler on a sample

@@ -79,6 +79,7 @@ def test_package_holds_code_shared_and_deps_and_nothing_else(built):
             "hypothesis",
         }
         assert not list((built / function).rglob("__pycache__"))
+        assert not [p for p in (built / function).rglob(".*")], "tool caches or dotfiles were packaged"
     assert not (built / "log_node_churn" / "tencentcloud" / "batch").exists()
     assert (built / "log_node_churn" / "tencentcloud" / "monitor").is_dir()
     assert (built / "retry_interrupted" / "tencentcloud" / "tag").is_dir()

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DELIVERIES = ("queue", "http", "cmq")
+# Memory and timeouts come from `make bench` (README, Benchmarks): a fresh process handling 10,000
+# records peaks at about 81 MB for each function, 1,000 records at about 40 MB, so 128 MB leaves room;
+# SCF's 64 MB would not hold the largest batch. Timeouts: alerts need room for rate-limit backoff
+# (30 s), retries for TerminateJob's wait (60 s), churn only parses and prints (10 s); a polling run
+# takes 50 s on every function.
 DEFAULT_DELIVERY = "queue"
 
 
@@ -96,7 +101,7 @@ FUNCTIONS = (
         name="log_node_churn",
         key="logNodeChurn",
         description="Structured compute-node lifecycle logs and churn figures",
-        memory_mb=64,
+        memory_mb=128,
         timeout_s=10,
         settings=("CHURN_METRICS", "CHURN_METRICS_ENDPOINT", "CHURN_METRICS_TIMEOUT_S"),
     ),

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ("alert_failures", "retry_interrupted", "log_node_churn")
-_JUNK = ("__pycache__", "*.pyc", "*.pyo", "tests", "test")
+_JUNK = ("__pycache__", "*.pyc", "*.pyo", "tests", "test", ".*")  # ".*": tool caches (.mypy_cache, ...)
 # The cloud services each function's code calls (all optional paths); the other SDK service
 # packages of requirements.txt are left out of its directory.
 SERVICES = {
