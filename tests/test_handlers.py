@@ -19,7 +19,9 @@ def _batch_api(monkeypatch):
 @pytest.mark.parametrize("function", FUNCTIONS)
 @pytest.mark.parametrize("name", trigger_samples())
 def test_every_handler_summarises_every_sample(function, name, capsys):
-    summary = load_handler(function).main_handler(load_event(name), {"request_id": "req-1"})
+    summary = load_handler(function).main_handler(
+        load_event(name), {"request_id": "req-1", "time_limit_in_ms": 30000}
+    )
     json.dumps(summary)
     for key in ("records", "events", "rejected"):
         assert isinstance(summary[key], int)
@@ -60,7 +62,9 @@ def test_topic_filter_setting_rejects_other_topics(function, monkeypatch):
 def test_retry_handler_decides_every_interrupted_sample_without_failing(name, _batch_api, capsys):
     # GIVEN a sample, and the fake Batch API knowing every job the samples name
     # WHEN retry_interrupted handles it
-    summary = load_handler("retry_interrupted").main_handler(load_event(name), {"request_id": "req-2"})
+    summary = load_handler("retry_interrupted").main_handler(
+        load_event(name), {"request_id": "req-2", "time_limit_in_ms": 30000}
+    )
     # THEN each job it names is decided (retried here: all are FAILED_INTERRUPTED), none fails
     decisions = [line for line in json_lines(capsys.readouterr().out) if line["msg"] == "retry decision"]
     assert summary["failed"] == 0
