@@ -72,15 +72,38 @@ class Fault:
     message: str = "scripted fault"
 
 
-class BatchBackend:
+class ScriptedFaults:
+    """What every fake Tencent API shares: the calls it saw and the faults a test switched on."""
+
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    def script(self, code: str, *, action: str = "*", times: int = 1, kind: str = "error") -> None:
+        """Switch on a fault for the next `times` calls of `action`."""
+        self.faults.append(Fault(action, code, times, kind))
+
+    def take_fault(self, action: str) -> Optional[Fault]:
+        """The fault that applies to this call, if any (counting it down)."""
+        for fault in self.faults:
+            if fault.times > 0 and fault.action in ("*", action):
+                fault.times -= 1
+                return fault
+        return None
+
+    def actions(self, name: Optional[str] = None) -> list[str]:
+        """Actions called so far (only `name`, when given)."""
+        return [a for a, _, _ in self.calls if name is None or a == name]
+
+
+class BatchBackend(ScriptedFaults):
     """Jobs per region. RetryJobs refuses FAILED_INTERRUPTED jobs by default (documented: FAILED only)."""
 
     def __init__(self, *, accept_interrupted_retry: bool = False, terminate_polls: int = 0) -> None:
+        super().__init__()
         self.jobs: dict[str, FakeJob] = {}
         self.accept_interrupted_retry = accept_interrupted_retry
         self.terminate_polls = terminate_polls
-        self.faults: list[Fault] = []
-        self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
         self._times = itertools.count(1)
 
     # -- arranging a scenario ------------------------------------------------------------------
@@ -120,22 +143,6 @@ class BatchBackend:
         for task in job.tasks:
             for instance in task.instances:
                 instance.state, instance.exit_code = state, 137
-
-    def script(self, code: str, *, action: str = "*", times: int = 1, kind: str = "error") -> None:
-        """Switch on a fault for the next `times` calls of `action`."""
-        self.faults.append(Fault(action, code, times, kind))
-
-    def take_fault(self, action: str) -> Optional[Fault]:
-        """The fault that applies to this call, if any (counting it down)."""
-        for fault in self.faults:
-            if fault.times > 0 and fault.action in ("*", action):
-                fault.times -= 1
-                return fault
-        return None
-
-    def actions(self, name: Optional[str] = None) -> list[str]:
-        """Actions called so far (only `name`, when given)."""
-        return [a for a, _, _ in self.calls if name is None or a == name]
 
     # -- the API -----------------------------------------------------------------------------
     def _job(self, job_id: Any, region: str) -> FakeJob:

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
-from tests.fakes.batch.backend import BatchError, Fault
+from tests.fakes.batch.backend import BatchError, ScriptedFaults
 
 _RESOURCE = re.compile(r"^qcs::[a-z]+:[a-z0-9-]*:uin/\d+:[a-z]+/.+$")
 _VALUE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{0,255}$")
 
 
-class TagBackend:
+class TagBackend(ScriptedFaults):
     """resource name -> {key: value}."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.resources: dict[str, dict[str, str]] = {}
-        self.faults: list[Fault] = []
-        self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
-
-    def script(self, code: str, *, action: str = "*", times: int = 1, kind: str = "error") -> None:
-        """Switch on a fault for the next `times` calls of `action`."""
-        self.faults.append(Fault(action, code, times, kind))
-
-    def take_fault(self, action: str) -> Optional[Fault]:
-        for fault in self.faults:
-            if fault.times > 0 and fault.action in ("*", action):
-                fault.times -= 1
-                return fault
-        return None
-
-    def actions(self, name: Optional[str] = None) -> list[str]:
-        return [a for a, _, _ in self.calls if name is None or a == name]
 
     def get_resources(self, names: Any) -> dict[str, Any]:
         if not isinstance(names, list) or not names:
