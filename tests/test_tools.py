@@ -76,3 +76,15 @@ def test_readme_invoke_command_prints_a_summary_for_every_sample(name):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.split("--- return value:\n", 1)[1])
     assert isinstance(summary["records"], int)
+
+
+def test_invoke_reports_a_configuration_error_without_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.invoke", "alert_failures", "events/cmq_topic_job_failed.json",
+         "--env-file", "/nonexistent"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={"PATH": "/usr/bin:/bin", "ALERT_EVENTS": "JOB_EXPLODED"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "configuration error" in result.stderr and "ALERT_EVENTS" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -99,8 +99,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"cannot read event file {args.event}: {exc}", file=sys.stderr)
         return 2
     handler = load_handler(args.function)
+    from shared.errors import ConfigError
+
     try:
         result = handler.main_handler(event, scf_context(args.function, args.timeout_ms, args.memory_mb))
+    except ConfigError as exc:
+        print(
+            f"--- configuration error (SCF would retry this event until it is fixed): {exc}", file=sys.stderr
+        )
+        return 2
     except Exception:
         print("--- the handler raised (SCF would retry this event):", file=sys.stderr)
         traceback.print_exc()
