@@ -61,3 +61,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(_BUNDLE_PREFIXES) or key.startswith("TENCENTCLOUD_"):
             monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def robots():
+    """The fake chat robots and webhook receiver (tests/fakes/chat), for the alert tests."""
+    from tests.fakes.chat import fake_chat
+
+    with fake_chat() as backend:
+        yield backend

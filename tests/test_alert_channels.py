@@ -11,11 +11,11 @@ from shared.errors import RetryableFailure
 from tests.fakes.chat import (
     DINGTALK_SECRET,
     FEISHU_SECRET,
-    channel_env,
     dingtalk_expected_sign,
     fake_chat,
     feishu_expected_sign,
     invoke,
+    switch_on,
 )
 from tests.helpers import load_event
 from tools.generate_event import trigger_event
@@ -23,20 +23,9 @@ from tools.generate_event import trigger_event
 CONSOLE_JOB = "https://console.cloud.tencent.com/batch/job/detail?jobId=job-5ik2gmv8&region=ap-guangzhou"
 
 
-@pytest.fixture
-def robots():
-    with fake_chat() as backend:
-        yield backend
-
-
-def _switch_on(monkeypatch, *channels, **settings):
-    for key, value in {**channel_env(*channels), **settings}.items():
-        monkeypatch.setenv(key, value)
-
-
 def test_wecom_gets_one_markdown_message_naming_job_region_event_and_console_link(robots, monkeypatch):
     # GIVEN WeCom switched on
-    _switch_on(monkeypatch, "wecom")
+    switch_on(monkeypatch, "wecom")
     # WHEN a JOB_FAILED event arrives
     summary = invoke(load_event("cmq_topic_job_failed.json"))
     # THEN the robot accepted one markdown message with what a reader needs to act
@@ -59,7 +48,7 @@ def test_wecom_gets_one_markdown_message_naming_job_region_event_and_console_lin
 
 def test_dingtalk_request_is_signed_once_encoded_with_the_secret(robots, monkeypatch):
     # GIVEN DingTalk with a signing secret
-    _switch_on(monkeypatch, "dingtalk")
+    switch_on(monkeypatch, "dingtalk")
     # WHEN an event is alerted
     invoke(load_event("cmq_topic_task_failed.json"))
     # THEN timestamp and sign are query parameters, and the sign is the one recomputed from the secret
@@ -76,7 +65,7 @@ def test_dingtalk_request_is_signed_once_encoded_with_the_secret(robots, monkeyp
 
 def test_dingtalk_without_secret_sends_no_signature(monkeypatch):
     # GIVEN a DingTalk robot in keyword mode (no signing) and no DINGTALK_SECRET
-    _switch_on(monkeypatch, "dingtalk")
+    switch_on(monkeypatch, "dingtalk")
     monkeypatch.delenv("DINGTALK_SECRET")
     with fake_chat() as robots:
         robots.dingtalk_secret = None
@@ -90,7 +79,7 @@ def test_dingtalk_without_secret_sends_no_signature(monkeypatch):
 
 def test_dingtalk_wrong_secret_is_a_failure_and_the_handler_raises(robots, monkeypatch):
     # GIVEN a DINGTALK_SECRET that is not the robot's
-    _switch_on(monkeypatch, "dingtalk", DINGTALK_SECRET="SECnot-the-robots-secret")
+    switch_on(monkeypatch, "dingtalk", DINGTALK_SECRET="SECnot-the-robots-secret")
     # WHEN an event is alerted THEN the robot's 310000 (HTTP 200) is a failure, and SCF must retry
     with pytest.raises(RetryableFailure):
         invoke(load_event("cmq_topic_task_failed.json"))
@@ -99,7 +88,7 @@ def test_dingtalk_wrong_secret_is_a_failure_and_the_handler_raises(robots, monke
 
 def test_feishu_card_is_signed_in_the_body(robots, monkeypatch):
     # GIVEN Feishu with a signing secret (card is the default format)
-    _switch_on(monkeypatch, "feishu")
+    switch_on(monkeypatch, "feishu")
     # WHEN an interrupted event is alerted
     invoke(load_event("cmq_topic_job_failed_interrupted.json"))
     # THEN the body carries timestamp (a string of seconds) and the sign recomputed from the secret
@@ -122,7 +111,7 @@ def test_feishu_card_is_signed_in_the_body(robots, monkeypatch):
 
 def test_feishu_post_format_uses_text_link_and_no_markup(robots, monkeypatch):
     # GIVEN FEISHU_MSG_TYPE=post
-    _switch_on(monkeypatch, "feishu", FEISHU_MSG_TYPE="post")
+    switch_on(monkeypatch, "feishu", FEISHU_MSG_TYPE="post")
     # WHEN an event is alerted
     invoke(load_event("cmq_topic_task_instance_failed.json"))
     # THEN a rich-text post: one text row per line, then the console link as an `a` element
@@ -138,7 +127,7 @@ def test_feishu_post_format_uses_text_link_and_no_markup(robots, monkeypatch):
 
 def test_slack_gets_blocks_and_a_fallback_text(robots, monkeypatch):
     # GIVEN Slack switched on
-    _switch_on(monkeypatch, "slack")
+    switch_on(monkeypatch, "slack")
     # WHEN a node event is alerted
     invoke(load_event("cmq_topic_compute_node_abnormal.json"))
     # THEN a header and a mrkdwn section, answered `ok`
@@ -162,7 +151,7 @@ def test_slack_gets_blocks_and_a_fallback_text(robots, monkeypatch):
 
 def test_webhook_gets_an_alertmanager_v4_payload_over_plain_http(robots, monkeypatch):
     # GIVEN the generic webhook on an http:// URL
-    _switch_on(monkeypatch, "webhook", ALERT_RECEIVER="batch-oncall")
+    switch_on(monkeypatch, "webhook", ALERT_RECEIVER="batch-oncall")
     # WHEN a task-instance failure is alerted
     invoke(load_event("cmq_topic_task_instance_failed_interrupted.json"))
     # THEN the receiver (which refuses any other shape) accepted an Alertmanager payload
@@ -193,7 +182,7 @@ def test_webhook_gets_an_alertmanager_v4_payload_over_plain_http(robots, monkeyp
 
 def test_webhook_node_labels_carry_env_node_and_instance(robots, monkeypatch):
     # GIVEN the webhook WHEN a node creation failure is alerted
-    _switch_on(monkeypatch, "webhook")
+    switch_on(monkeypatch, "webhook")
     invoke(load_event("cmq_topic_compute_node_creation_failed.json"))
     # THEN the labels name environment and node; the empty instance id is left out
     [alert] = robots.accepted("webhook")[0].body["alerts"]
@@ -208,7 +197,7 @@ def test_webhook_node_labels_carry_env_node_and_instance(robots, monkeypatch):
 
 def test_all_channels_at_once_each_get_one_message(robots, monkeypatch, capsys):
     # GIVEN all five channels
-    _switch_on(monkeypatch)
+    switch_on(monkeypatch)
     # WHEN one event arrives
     summary = invoke(load_event("cmq_topic_job_failed.json"))
     # THEN each got exactly one message, and the summary counts them per channel
@@ -220,7 +209,7 @@ def test_all_channels_at_once_each_get_one_message(robots, monkeypatch, capsys):
 
 def test_chinese_text_is_sent_as_utf8_and_measured_in_bytes(robots, monkeypatch):
     # GIVEN Chinese names, and a reason of 3000 Chinese characters (9000 UTF-8 bytes, under 4096 characters)
-    _switch_on(monkeypatch)
+    switch_on(monkeypatch)
     event = load_event("cmq_topic_unicode_names.json")
     event["Records"][0]["CMQ"]["msgBody"] = event["Records"][0]["CMQ"]["msgBody"].replace(
         "Task instance exited with a non-zero code", "内存不足" * 750
@@ -248,7 +237,7 @@ def _burst() -> dict:
 
 def test_burst_of_500_instance_failures_is_one_message_per_job_within_limits(robots, monkeypatch):
     # GIVEN every channel, and 500 task-instance failures of two jobs (long reasons, to press the limits)
-    _switch_on(monkeypatch, ALERT_MAX_ITEMS="50")
+    switch_on(monkeypatch, ALERT_MAX_ITEMS="50")
     event = _burst()
     for record in event["Records"]:
         record["CMQ"]["msgBody"] = record["CMQ"]["msgBody"].replace(

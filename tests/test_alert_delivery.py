@@ -8,28 +8,17 @@ from shared.envelope import parse_trigger_event
 from shared.errors import RetryableFailure
 from shared.invocation import Invocation
 from shared.log import JsonLogger
-from tests.fakes.chat import CHANNELS, SECRETS, FakeTime, channel_env, fake_chat, invoke
+from tests.fakes.chat import CHANNELS, SECRETS, FakeTime, fake_chat, invoke, switch_on
 from tests.helpers import json_lines, load_event
 
 # The wait each robot's rate-limit answer leads to: Slack and the webhook send Retry-After: 2.
 FIRST_WAIT = {"webhook": 2.0, "wecom": 1.0, "dingtalk": 1.0, "feishu": 1.0, "slack": 2.0}
 
 
-@pytest.fixture
-def robots():
-    with fake_chat() as backend:
-        yield backend
-
-
-def _switch_on(monkeypatch, *channels, **settings):
-    for key, value in {**channel_env(*channels), **settings}.items():
-        monkeypatch.setenv(key, value)
-
-
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_rate_limited_answer_is_retried_after_backoff_then_delivered(channel, robots, monkeypatch):
     # GIVEN a channel whose robot answers "rate limited" twice, then accepts
-    _switch_on(monkeypatch, channel)
+    switch_on(monkeypatch, channel)
     robots.script(channel, "rate_limited", "rate_limited")
     clock = FakeTime()
     # WHEN an event is alerted
@@ -43,7 +32,7 @@ def test_rate_limited_answer_is_retried_after_backoff_then_delivered(channel, ro
 
 def test_resigned_on_every_try_so_the_signature_stays_fresh(robots, monkeypatch):
     # GIVEN signed DingTalk and Feishu robots that rate-limit the first request
-    _switch_on(monkeypatch, "dingtalk", "feishu")
+    switch_on(monkeypatch, "dingtalk", "feishu")
     robots.script("dingtalk", "rate_limited")
     robots.script("feishu", "rate_limited")
     # WHEN an event is alerted
@@ -58,7 +47,7 @@ def test_one_channel_failing_for_good_does_not_stop_the_others_and_the_handler_r
     robots, monkeypatch, capsys
 ):
     # GIVEN five channels, WeCom refusing (bad key: errcode 93000 in an HTTP 200)
-    _switch_on(monkeypatch)
+    switch_on(monkeypatch)
     robots.script("wecom", "refused", "refused")
     # WHEN three groups are alerted, WeCom refusing the first two
     with pytest.raises(RetryableFailure, match="failed"):
@@ -84,7 +73,7 @@ def test_one_channel_failing_for_good_does_not_stop_the_others_and_the_handler_r
 
 def test_retry_records_are_exactly_the_records_of_the_failed_groups(robots, monkeypatch):
     # GIVEN the Slack robot refusing only the first group's message
-    _switch_on(monkeypatch, "slack")
+    switch_on(monkeypatch, "slack")
     robots.script("slack", "refused")
     parsed = parse_trigger_event(load_event("cmq_topic_alert_groups.json"))
     from alerting import alert_failures
@@ -98,7 +87,7 @@ def test_retry_records_are_exactly_the_records_of_the_failed_groups(robots, monk
 
 def test_server_error_and_connection_reset_are_retried_but_a_timeout_is_not(robots, monkeypatch):
     # GIVEN the webhook answering 503 then resetting, and Slack timing out
-    _switch_on(monkeypatch, "webhook", "slack")
+    switch_on(monkeypatch, "webhook", "slack")
     robots.script("webhook", "server_error", "reset")
     robots.script("slack", "timeout")
     clock = FakeTime()
@@ -113,7 +102,7 @@ def test_server_error_and_connection_reset_are_retried_but_a_timeout_is_not(robo
 
 def test_waits_stop_when_the_invocation_runs_out_of_time(robots, monkeypatch):
     # GIVEN a Slack robot that keeps rate-limiting (Retry-After 2 s) and 8 s left (2 s of margin)
-    _switch_on(monkeypatch, "slack", ALERT_MAX_ATTEMPTS="20")
+    switch_on(monkeypatch, "slack", ALERT_MAX_ATTEMPTS="20")
     robots.script("slack", *["rate_limited"] * 20)
     clock = FakeTime()
     invocation = Invocation(time_limit_ms=8000, started=clock.now, clock=clock.monotonic)
@@ -131,7 +120,7 @@ def test_waits_stop_when_the_invocation_runs_out_of_time(robots, monkeypatch):
 
 def test_retry_after_longer_than_the_time_left_gives_up_without_waiting(monkeypatch, capsys):
     # GIVEN Slack asking for a 120 s wait in a 30 s invocation
-    _switch_on(monkeypatch, "slack")
+    switch_on(monkeypatch, "slack")
     with fake_chat() as robots:
         robots.retry_after = "120"
         robots.script("slack", "rate_limited")
@@ -146,7 +135,7 @@ def test_retry_after_longer_than_the_time_left_gives_up_without_waiting(monkeypa
 
 def test_logs_never_show_webhook_keys_tokens_or_secrets(robots, monkeypatch, capsys):
     # GIVEN every channel, some failing, some rate-limited
-    _switch_on(monkeypatch)
+    switch_on(monkeypatch)
     robots.script("wecom", "refused")
     robots.script("feishu", "refused")
     robots.script("slack", "rate_limited")
@@ -162,7 +151,7 @@ def test_logs_never_show_webhook_keys_tokens_or_secrets(robots, monkeypatch, cap
 
 def test_no_time_left_means_nothing_is_sent_and_every_group_comes_back(robots, monkeypatch):
     # GIVEN an invocation whose time is already within the safety margin
-    _switch_on(monkeypatch, "wecom")
+    switch_on(monkeypatch, "wecom")
     clock = FakeTime()
     invocation = Invocation(time_limit_ms=2000, started=clock.now, clock=clock.monotonic)
     parsed = parse_trigger_event(load_event("cmq_topic_alert_groups.json"))

@@ -16,7 +16,7 @@ from .backend import (
     feishu_expected_sign,
 )
 from .harness import FakeTime, invoke
-from .routes import channel_env, fake_chat, register_chat
+from .routes import channel_env, fake_chat, register_chat, switch_on
 
 __all__ = [
     "CHANNELS",
@@ -37,4 +37,5 @@ __all__ = [
     "feishu_expected_sign",
     "invoke",
     "register_chat",
+    "switch_on",
 ]

@@ -279,3 +279,9 @@ def channel_env(*channels: str) -> dict[str, str]:
     for name in wanted:
         out.update(env[name])
     return out
+
+
+def switch_on(monkeypatch: Any, *channels: str, **settings: str) -> None:
+    """Point the named channels at the fakes (and set any other settings) for one test."""
+    for key, value in {**channel_env(*channels), **settings}.items():
+        monkeypatch.setenv(key, value)
