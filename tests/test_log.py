@@ -3,7 +3,11 @@ from __future__ import annotations
 import io
 import json
 
-from shared.log import JsonLogger, redact, redact_url
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared import log as log_module
+from shared.log import REDACTED, JsonLogger, redact, redact_url
 
 
 def test_one_json_object_per_line_with_request_id():
@@ -46,3 +50,36 @@ def test_very_long_text_fields_are_clipped_and_say_so():
     assert line["reason"].endswith("...[91808 more characters]")
     assert len(line["reason"]) < 8300
     assert line["nested"]["items"][0].endswith("[808 more characters]")
+
+
+def _redact_by_regex_only(text: str) -> str:
+    """The redaction without the literal pre-checks `redact` makes before each regex."""
+    text = log_module._SECRET_PARAM.sub(lambda m: m.group("k") + REDACTED, text)
+    return log_module._SECRET_PATH.sub(lambda m: m.group("k") + REDACTED, text)
+
+
+_URL_PIECES = st.sampled_from(
+    [
+        "?",
+        "&",
+        "=",
+        "key",
+        "access_token",
+        "sign",
+        "/services/",
+        "/open-apis/bot/v2/hook/",
+        "/hook/",
+        "T0/B0/x",
+        "abc",
+        " ",
+        '"',
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_URL_PIECES, st.text(max_size=4)), max_size=12).map("".join))
+def test_redaction_shortcuts_never_change_the_result(text):
+    # A line without "=" or a credential path is written as is, without running the regexes:
+    # that shortcut must redact exactly what the regexes alone redact.
+    assert redact(text) == _redact_by_regex_only(text)
