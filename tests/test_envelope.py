@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 import json
 from datetime import datetime, timezone
 
@@ -8,6 +10,7 @@ import pytest
 
 from shared.catalogue import EventName
 from shared.envelope import parse_trigger_event
+from shared.models import BatchEvent
 from tests.helpers import event_files, load_event
 
 
@@ -203,3 +206,70 @@ def test_event_time_offsets_and_naive_times(text, expected):
     event = {"Events": [{"EventName": "JOB_FAILED", "EventTime": text, "Batch": {"JobId": "j"}}]}
     (parsed,) = parse_trigger_event(event).events
     assert parsed.time == expected
+
+
+def test_parsed_event_equals_one_built_by_the_dataclass_constructor():
+    # GIVEN every sample event, parsed through the envelope's fast constructor
+    for name in event_files():
+        for event in parse_trigger_event(load_event(name)).events:
+            # THEN it has exactly the dataclass's fields and equals BatchEvent(**fields)
+            values = {f.name: getattr(event, f.name) for f in dataclasses.fields(BatchEvent)}
+            assert set(vars(event)) == set(values)
+            assert event == BatchEvent(**values)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                event.job_id = "changed"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        {"JobState": "FAILED", "TaskState": "FAILED_INTERRUPTED", "TaskInstanceState": "FAILED"},
+        {"TaskInstanceState": "FAILED", "JobState": "RUNNING", "TaskState": "RUNNING"},
+        {"TaskInstanceState": " ", "TaskState": "FAILED", "EnvState": "NORMAL"},
+    ],
+)
+def test_state_is_the_most_specific_one_whatever_the_key_order(batch):
+    # GIVEN a Batch object carrying several resources' states, in any order
+    event = {"Events": [{"EventName": "TASK_INSTANCE_FAILED", "Batch": batch}]}
+    # WHEN parsed
+    (parsed,) = parse_trigger_event(event).events
+    # THEN the task instance's state wins, then the task's, the job's, the environment's
+    expected = next(batch[k].strip() for k in _STATE_ORDER if batch.get(k, "").strip())
+    assert parsed.state == expected
+
+
+_STATE_ORDER = ("TaskInstanceState", "TaskState", "JobState", "EnvState")
+
+
+def test_fingerprint_is_the_sha256_of_the_sorted_compact_json():
+    # The fingerprint is written in log lines and matched across invocations and versions: it must
+    # stay the documented hash, whatever encoder computes it.
+    for name in ("cmq_topic_compute_node_abnormal.json", "cmq_topic_unicode_names.json"):
+        for event in parse_trigger_event(load_event(name)).events:
+            canonical = json.dumps(event.raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            assert event.fingerprint == hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"Events": [{"EventName": "JOB_FAILED"}]} trailing', "msgBody is not valid JSON"),
+        ('{"Events": [{"EventName": "JOB_FAILED"}]}{"Events": []}', "msgBody is not valid JSON"),
+        (base64.b64encode(b'{"Events": []} x').decode(), "msgBody is base64 but not of JSON"),
+    ],
+)
+def test_anything_after_the_json_value_is_refused(body, reason):
+    event = load_event("cmq_topic_job_failed.json")
+    event["Records"][0]["CMQ"]["msgBody"] = body
+    assert [r.reason for r in parse_trigger_event(event).rejections] == [reason]
+
+
+@pytest.mark.parametrize(
+    "text", ['{"Events": [{"EventName": "JOB_FAILED"}]}\n', '\n {"Events": [{"EventName": "JOB_FAILED"}]}']
+)
+def test_whitespace_around_json_is_accepted_raw_or_in_base64(text):
+    # `echo '{...}' | base64` ends the JSON with a newline before encoding it
+    for body in (text, base64.b64encode(text.encode()).decode()):
+        event = load_event("cmq_topic_job_failed.json")
+        event["Records"][0]["CMQ"]["msgBody"] = body
+        assert [e.name for e in parse_trigger_event(event).events] == [EventName.JOB_FAILED]
