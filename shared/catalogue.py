@@ -43,10 +43,7 @@ class EventName(str, Enum):
     @property
     def category(self) -> Category:
         """The kind of resource the event is about."""
-        for prefix, category in _PREFIXES:
-            if self.value.startswith(prefix):
-                return category
-        raise AssertionError(self.value)  # pragma: no cover - every name has a prefix
+        return _CATEGORY_OF[self]
 
     @property
     def is_failure(self) -> bool:
@@ -72,6 +69,17 @@ _PREFIXES = (
     ("COMPUTE_ENV_", Category.COMPUTE_ENV),
     ("COMPUTE_NODE_", Category.COMPUTE_NODE),
 )
+
+
+def _category_of(name: EventName) -> Category:
+    for prefix, category in _PREFIXES:
+        if name.value.startswith(prefix):
+            return category
+    raise AssertionError(name.value)  # pragma: no cover - every name has a prefix
+
+
+# Looked up once per event by every function: computed here once per name.
+_CATEGORY_OF: dict[EventName, Category] = {name: _category_of(name) for name in EventName}
 
 FAILURE_EVENTS = frozenset(
     {
