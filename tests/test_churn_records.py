@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timezone
 
 import pytest
+from churn.records import iso
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.envelope import decode_body, parse_time
 from tests.helpers import event_files, json_lines, load_event, load_handler
@@ -232,3 +236,15 @@ def test_unknown_and_job_events_in_a_mixed_message_are_skipped(capsys):
     lines = _node_lines(logs)
     assert lines and all(line["event"].startswith("COMPUTE_") for line in lines)
     assert summary["node_events"] == len(lines) < summary["events"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(timezones=st.one_of(st.just(timezone.utc), st.timezones())).filter(
+        lambda d: 1 < d.year < 9999
+    )
+)
+def test_times_are_written_as_isoformat_in_utc_to_the_millisecond(moment):
+    utc = moment.astimezone(timezone.utc)
+    expected = utc.isoformat(timespec="milliseconds" if utc.microsecond else "seconds")
+    assert iso(moment) == expected.replace("+00:00", "Z")

@@ -36,7 +36,7 @@ def log_node_churn(parsed: ParsedInput, invocation: Invocation, log: JsonLogger)
                 fingerprint=event.fingerprint,
             )
             continue
-        log.info("node event", **record)
+        log.write("INFO", "node event", record)
         logged += 1
     summaries = churn.summaries()
     for figures in summaries:

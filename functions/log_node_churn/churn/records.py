@@ -22,9 +22,11 @@ def iso(moment: Optional[datetime]) -> Optional[str]:
     """An aware datetime as ISO 8601 in UTC (`2026-11-20T08:35:00Z`); None stays None."""
     if moment is None:
         return None
-    utc = moment.astimezone(timezone.utc)
-    text = utc.isoformat(timespec="milliseconds" if utc.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
+    # The envelope's times are already in UTC (`...Z`): only others need converting.
+    utc = moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
+    # `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00` cut to whole milliseconds: what timespec="milliseconds"
+    # writes, without its cost (two per node_event line); a test holds the two equal.
+    return utc.isoformat()[: 23 if utc.microsecond else 19] + "Z"
 
 
 def node_age_s(event: BatchEvent) -> Optional[float]:
