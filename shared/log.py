@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -30,11 +31,18 @@ MAX_FIELD_CHARS = 8192
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=1024)
+def is_secret_name(name: str) -> bool:
+    """True for a setting whose value is a secret. Cached: every invocation scans the whole
+    environment (about 40 names on SCF), and the pattern search was most of a one-record invocation."""
+    return _SECRET_NAME.search(name) is not None
+
+
 def secret_values(env: Optional[Mapping[str, str]] = None) -> list[str]:
     """Values of settings that are secrets, longest first (so a secret inside another is still caught)."""
     source = os.environ if env is None else env
-    values = {v for k, v in source.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_SECRET_LEN}
-    return sorted(values, key=len, reverse=True)
+    values = {source[k] for k in source if is_secret_name(k)}
+    return sorted((v for v in values if len(v) >= _MIN_SECRET_LEN), key=len, reverse=True)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

@@ -83,3 +83,14 @@ def test_redaction_shortcuts_never_change_the_result(text):
     # A line without "=" or a credential path is written as is, without running the regexes:
     # that shortcut must redact exactly what the regexes alone redact.
     assert redact(text) == _redact_by_regex_only(text)
+
+
+def test_a_secret_set_after_earlier_invocations_is_still_scrubbed(monkeypatch):
+    # GIVEN an invocation that logged before the secret existed (names are cached, values are not)
+    JsonLogger("fn", stream=io.StringIO()).info("first")
+    monkeypatch.setenv("FEISHU_SECRET", "rotated-secret-value")
+    stream = io.StringIO()
+    # WHEN a later invocation logs the secret's value
+    JsonLogger("fn", stream=stream).info("signed", detail="with rotated-secret-value")
+    # THEN it is scrubbed
+    assert "rotated-secret-value" not in stream.getvalue()
