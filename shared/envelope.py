@@ -91,6 +91,8 @@ def source_from_cmq(cmq: Mapping[str, Any], index: int = 0) -> SourceRecord:
 
 def parse_tags(value: Any) -> tuple[str, ...]:
     """`msgTag` as a list or a comma string (both appear in Tencent's docs)."""
+    if not value:  # the usual case: Batch publishes without tags
+        return ()
     if isinstance(value, str):
         items: Iterable[Any] = value.split(",")
     elif isinstance(value, (list, tuple)):
