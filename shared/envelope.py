@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import math
 from datetime import datetime, timezone
@@ -204,7 +203,6 @@ def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchE
         raw=entry,
         source=source,
         position=position,
-        fingerprint=fingerprint(entry),
     )
     return new_event(values)
 
@@ -230,16 +228,6 @@ def _var_text(value: Any) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-# The canonical text of an event, for its fingerprint: keys sorted, no spaces. Built once (json.dumps
-# with these options would build an encoder per call, costing as much as the encoding).
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def fingerprint(entry: Mapping[str, Any]) -> str:
-    """A content hash of one event: the same event republished under another msgId matches."""
-    return hashlib.sha256(_CANONICAL.encode(entry).encode("utf-8")).hexdigest()[:32]
 
 
 def parse_time(value: Any) -> Optional[datetime]:

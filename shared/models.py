@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Mapping, Optional
 
 from .catalogue import Category, EventName
+
+# The canonical text of an event, for its fingerprint: keys sorted, no spaces. Built once (json.dumps
+# with these options would build an encoder per call, costing as much as the encoding).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def fingerprint(entry: Mapping[str, Any]) -> str:
+    """A content hash of one event: the same event republished under another msgId matches."""
+    return hashlib.sha256(_CANONICAL.encode(entry).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,12 @@ class BatchEvent:
     raw: Mapping[str, Any]
     source: SourceRecord
     position: int
-    fingerprint: str
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A content hash of the event as published (see `fingerprint`), computed on first use:
+        the retry function never needs it, and it costs a third of parsing an event."""
+        return fingerprint(self.raw)
 
     @property
     def known(self) -> bool:
@@ -82,7 +99,7 @@ class BatchEvent:
 def new_event(values: Mapping[str, Any]) -> BatchEvent:
     """A BatchEvent from a mapping holding every one of its fields, as `BatchEvent(**values)` makes it.
 
-    The envelope builds one per event: the frozen dataclass's __init__ sets each of the 26 fields
+    The envelope builds one per event: the frozen dataclass's __init__ sets each of the 25 fields
     through object.__setattr__, which alone cost more than parsing the event's JSON. Fields are
     stored in declaration order so that instances share one key table (memory) as __init__'s do;
     a missing field is a KeyError here. Tests compare the result with `BatchEvent(**values)`.

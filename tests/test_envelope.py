@@ -246,6 +246,7 @@ def test_fingerprint_is_the_sha256_of_the_sorted_compact_json():
     # stay the documented hash, whatever encoder computes it.
     for name in ("cmq_topic_compute_node_abnormal.json", "cmq_topic_unicode_names.json"):
         for event in parse_trigger_event(load_event(name)).events:
+            assert "fingerprint" not in vars(event)  # computed on first use only
             canonical = json.dumps(event.raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
             assert event.fingerprint == hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
