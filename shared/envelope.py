@@ -153,10 +153,11 @@ def decode_body(body: Any) -> Mapping[str, Any]:
 # json.loads skips surrounding whitespace with two regex matches per call; str.strip is cheaper,
 # then the decoder is asked directly and anything after the JSON value is refused, as json.loads does.
 _DECODER = json.JSONDecoder()
+_JSON_WHITESPACE = " \t\n\r"  # only these: a no-break space around base64-wrapped JSON stays an error
 
 
 def _loads(text: str, reason: str) -> Any:
-    text = text.strip()
+    text = text.strip(_JSON_WHITESPACE)
     try:
         value, end = _DECODER.raw_decode(text)
     except (ValueError, RecursionError):

@@ -257,6 +257,8 @@ def test_fingerprint_is_the_sha256_of_the_sorted_compact_json():
         ('{"Events": [{"EventName": "JOB_FAILED"}]} trailing', "msgBody is not valid JSON"),
         ('{"Events": [{"EventName": "JOB_FAILED"}]}{"Events": []}', "msgBody is not valid JSON"),
         (base64.b64encode(b'{"Events": []} x').decode(), "msgBody is base64 but not of JSON"),
+        # json.loads allows only space, tab, CR and LF around the value: no-break space is not JSON
+        (base64.b64encode('{"Events": []}\u00a0'.encode()).decode(), "msgBody is base64 but not of JSON"),
     ],
 )
 def test_anything_after_the_json_value_is_refused(body, reason):
