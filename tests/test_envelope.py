@@ -220,6 +220,9 @@ def test_parsed_event_equals_one_built_by_the_dataclass_constructor():
                 event.job_id = "changed"  # type: ignore[misc]
 
 
+_STATE_ORDER = ("TaskInstanceState", "TaskState", "JobState", "EnvState")
+
+
 @pytest.mark.parametrize(
     "batch",
     [
@@ -236,9 +239,6 @@ def test_state_is_the_most_specific_one_whatever_the_key_order(batch):
     # THEN the task instance's state wins, then the task's, the job's, the environment's
     expected = next(batch[k].strip() for k in _STATE_ORDER if batch.get(k, "").strip())
     assert parsed.state == expected
-
-
-_STATE_ORDER = ("TaskInstanceState", "TaskState", "JobState", "EnvState")
 
 
 def test_fingerprint_is_the_sha256_of_the_sorted_compact_json():
