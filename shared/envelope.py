@@ -186,9 +186,8 @@ def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchE
         spec = _BATCH_FIELDS.get(key)
         if spec is not None:
             values[spec[0]] = spec[1](value)
-    states = (_opt_str(batch.get(key)) for key in _STATE_KEYS)
     values.update(
-        state=next((state for state in states if state), None),
+        state=_state(batch),
         name=_NAMES.get(name_text),
         name_raw=name_text,
         version=_opt_str(entry.get("EventVersion")),
@@ -203,9 +202,22 @@ def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchE
     return new_event(values)
 
 
+def _state(batch: Mapping[str, Any]) -> Optional[str]:
+    """The resource's state: the first non-empty of `_STATE_KEYS` (compute-node events have none)."""
+    for key in _STATE_KEYS:
+        value = batch.get(key)
+        if value is not None:
+            state = _opt_str(value)
+            if state:
+                return state
+    return None
+
+
 def parse_vars(value: Any) -> dict[str, str]:
     """EventVars as a dict; accepts `Name`/`Value` and `name`/`value`, skips entries without a name."""
     result: dict[str, str] = {}
+    if not value:  # the usual case: no variables (any empty or false value gives none)
+        return result
     if isinstance(value, dict):
         return {str(k): _var_text(v) for k, v in value.items()}
     if not isinstance(value, list):

@@ -24,8 +24,8 @@ NODE_PREFIX = "COMPUTE_NODE_"
 
 def text(value: Any) -> Optional[str]:
     """A non-empty string field, else None."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    if isinstance(value, str):
+        return value.strip() or None
     return None
 
 
