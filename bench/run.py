@@ -13,6 +13,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -192,6 +193,111 @@ def throughput(environment: Callable[[str], contextlib.AbstractContextManager[An
     return rows
 
 
+def churn_steps(
+    n: int = 1000, timer: Callable[[Callable[[], Any], int], float] = _best_time
+) -> dict[str, Any]:
+    """Where log_node_churn's time goes: each step timed alone on the same `n` raw node-event records,
+    in microseconds per event and as a ratio to the baseline's time per event."""
+    from churn.records import node_event_record
+    from churn.summary import Churn
+
+    from shared.log import _ENCODER, JsonLogger
+    from shared.models import fingerprint
+
+    event = _event(EventName.COMPUTE_NODE_RUNNING, n, False)
+    repeat = _repeat_for(n)
+    parsed = parse_trigger_event(event)
+    records = [node_event_record(e) for e in parsed.events]  # also caches each event's fingerprint
+    logger = JsonLogger("log_node_churn", None, stream=io.StringIO(), env={})
+    lines = [{"ts": time.time(), "level": "INFO", "msg": "node event", "function": "log_node_churn", **r}
+             for r in records]  # fmt: skip
+
+    def figures() -> None:
+        churn = Churn()
+        for record in records:
+            churn.add(record)
+        churn.summaries()
+
+    def write() -> None:
+        for record in records:
+            logger.write("INFO", "node event", record)
+
+    handler = load_handler("log_node_churn")
+    timed: dict[str, Callable[[], Any]] = {
+        "baseline": partial(baseline, event),
+        "envelope": partial(parse_trigger_event, event),
+        "fingerprint": lambda: [fingerprint(e.raw) for e in parsed.events],
+        "node_event_record": lambda: [node_event_record(e) for e in parsed.events],
+        "churn_figures": figures,
+        "line_json": lambda: [_ENCODER.encode(line) for line in lines],
+        "line_write": write,
+    }
+    with contextlib.redirect_stdout(io.StringIO()):
+        timed["handler"] = partial(handler.main_handler, event, None)
+        us = {name: timer(fn, repeat) * 1e6 / n for name, fn in timed.items()}
+    # The write includes the encoding: what it adds is the header, the scrubbing and the write itself.
+    us["line_header_scrub_write"] = us.pop("line_write") - us["line_json"]
+    parts = (
+        "envelope",
+        "fingerprint",
+        "node_event_record",
+        "churn_figures",
+        "line_json",
+        "line_header_scrub_write",
+    )
+    us["rest"] = us["handler"] - sum(us[k] for k in parts)
+    base = us["baseline"]
+    return {"records": n, "steps": {k: {"us_per_event": v, "ratio": v / base} for k, v in us.items()}}
+
+
+_RUNTIME_PROBE = """
+import json, sys
+sys.path[:0] = {paths!r}
+from bench.run import churn_ratios
+print(json.dumps(churn_ratios({sizes!r})))
+"""
+# SCF's Python runtimes, found where the Makefile's compat check looks for them.
+RUNTIMES = ("3.9", "3.10")
+
+
+def churn_ratios(sizes: tuple[int, ...] = (1000, 10000)) -> list[dict[str, Any]]:
+    """log_node_churn's ratio to the baseline on raw and base64 bodies (stdlib only: runs on any runtime)."""
+    handler = load_handler("log_node_churn")
+    rows = []
+    for encode in (False, True):
+        for n in sizes:
+            event = _event(EventName.COMPUTE_NODE_RUNNING, n, encode)
+            repeat = _repeat_for(n)
+            base = _best_time(partial(baseline, event), repeat)
+            with contextlib.redirect_stdout(io.StringIO()):
+                spent = _best_time(partial(handler.main_handler, event, None), repeat)
+            rows.append({"records": n, "body": "base64" if encode else "raw", "ratio": spent / base})
+    return rows
+
+
+def find_runtime(version: str) -> str | None:
+    """An interpreter of this Python version on the machine (pyenv's or the system's), if any."""
+    candidates = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    candidates += [Path(f"/usr/bin/python{version}"), Path(f"/usr/local/bin/python{version}")]
+    found = next((c for c in candidates if c.is_file()), None)
+    return str(found) if found else shutil.which(f"python{version}")
+
+
+def deployed_runtimes(sizes: tuple[int, ...] = (1000, 10000)) -> dict[str, Any]:
+    """The churn ratios again under each SCF runtime this machine has: the code runs there, not here."""
+    out: dict[str, Any] = {}
+    paths = [str(ROOT), str(ROOT / "functions" / "log_node_churn")]
+    for version in RUNTIMES:
+        python = find_runtime(version)
+        if python is None:
+            out[version] = None
+            continue
+        probe = _RUNTIME_PROBE.format(paths=paths, sizes=sizes)
+        text = subprocess.run([python, "-c", probe], check=True, capture_output=True, text=True, cwd=ROOT)
+        out[version] = json.loads(text.stdout.splitlines()[-1])
+    return out
+
+
 # --- memory -----------------------------------------------------------------------------------
 
 _MEMORY_PROBE = """
@@ -272,6 +378,8 @@ def main() -> int:
     }
     results["cold_start"] = cold_start()
     results["throughput"] = throughput(environment)
+    results["churn_steps"] = churn_steps()
+    results["runtimes"] = deployed_runtimes()
     results["memory"] = memory(memory_env)
     results["alert_fanout"] = alert_fanout()
     results["package"] = package_sizes()
@@ -306,6 +414,7 @@ def render_table(r: dict[str, Any]) -> str:
         lines.append(
             f"| {row['records']:,} | {row['body']} | {row['baseline_eps']:,.0f} | " + " | ".join(cells) + " |"
         )
+    lines += _render_churn(r)
     lines += ["", "| memory | peak RSS handling | RSS of the input alone |", "|---|---|---|"]
     for k, v in r["memory"].items():
         lines.append(f"| {k} records | {v['peak_rss_mb']:.1f} MB | {v['input_only_mb']:.1f} MB |")
@@ -324,6 +433,40 @@ def render_table(r: dict[str, Any]) -> str:
         f"{p['monolithic_sdk_mb']:.0f} MB.",
     ]
     return "\n".join(lines)
+
+
+STEP_LABELS = {
+    "baseline": "baseline: decode, `json.loads`, one `json.dumps`",
+    "envelope": "envelope: decode, JSON, typed event, source record",
+    "fingerprint": "content fingerprint (sorted JSON, sha256)",
+    "node_event_record": "node_event fields: times, node age, variables",
+    "churn_figures": "dedupe and churn figures",
+    "line_json": "node_event line: JSON encoding",
+    "line_header_scrub_write": "node_event line: header, scrubbing, write",
+    "rest": "the rest: loop, summary lines, garbage collection",
+    "handler": "log_node_churn, whole invocation",
+}
+
+
+def _render_churn(r: dict[str, Any]) -> list[str]:
+    steps = r["churn_steps"]
+    lines = [
+        "",
+        f"| log_node_churn, step by step ({steps['records']:,} raw records) | us per event | x baseline |",
+        "|---|---|---|",
+    ]
+    for key, label in STEP_LABELS.items():
+        step = steps["steps"][key]
+        lines.append(f"| {label} | {step['us_per_event']:.1f} | {step['ratio']:.2f}x |")
+    runtimes = r["runtimes"]
+    columns = [(row["records"], row["body"]) for row in next((v for v in runtimes.values() if v), [])]
+    heads = [f"{n:,} {body}" for n, body in columns] or ["ratio to the baseline"]
+    lines += ["", "| log_node_churn on SCF's runtimes | " + " | ".join(heads) + " |"]
+    lines.append("|---" * (1 + len(heads)) + "|")
+    for version, rows in runtimes.items():
+        cells = [f"{row['ratio']:.1f}x" for row in rows] if rows else ["not on this machine"]
+        lines.append(f"| Python {version} | " + " | ".join(cells) + " |")
+    return lines
 
 
 if __name__ == "__main__":
