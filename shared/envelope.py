@@ -240,9 +240,9 @@ def _var_text(value: Any) -> str:
 
 def parse_time(value: Any) -> Optional[datetime]:
     """ISO 8601 (`2018-06-15T14:43:17Z`, with an offset, or naive meaning UTC) as an aware datetime."""
-    if not isinstance(value, str) or not value.strip():
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
         return None
-    text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:

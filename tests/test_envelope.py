@@ -199,7 +199,12 @@ def test_records_from_other_topics_are_rejected_when_topics_are_set():
     [
         ("2026-11-20T08:35:00+08:00", datetime(2026, 11, 20, 0, 35, tzinfo=timezone.utc)),
         ("2026-11-20 08:35:00", datetime(2026, 11, 20, 8, 35, tzinfo=timezone.utc)),
+        (" 2026-11-20T08:35:00Z\n", datetime(2026, 11, 20, 8, 35, tzinfo=timezone.utc)),
         ("yesterday", None),
+        ("", None),
+        ("   ", None),
+        (1763627700, None),
+        (None, None),
     ],
 )
 def test_event_time_offsets_and_naive_times(text, expected):

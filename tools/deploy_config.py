@@ -124,11 +124,3 @@ def queue_name(topic: str, spec: FunctionSpec) -> str:
 def dead_letter_queue_name(topic: str) -> str:
     """Where messages go after DEAD_LETTER_MAX_RECEIVES failed receives."""
     return f"{topic}-dead-letter"
-
-
-def by_name(name: str) -> FunctionSpec:
-    """The spec of a function by its folder name."""
-    for spec in FUNCTIONS:
-        if spec.name == name:
-            return spec
-    raise KeyError(name)
