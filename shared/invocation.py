@@ -33,8 +33,14 @@ class Invocation:
     region: Optional[str] = None
     memory_limit_mb: Optional[int] = None
     time_limit_ms: int = DEFAULT_TIME_LIMIT_MS
-    started: float = field(default_factory=time.monotonic)
+    # None means "now by `clock`": a start read from another clock than the one `elapsed_s` reads
+    # would make the time left depend on how long the machine has been up.
+    started: Optional[float] = None
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.started is None:
+            object.__setattr__(self, "started", self.clock())
 
     @classmethod
     def from_context(cls, context: Any, clock: Callable[[], float] = time.monotonic) -> Invocation:
@@ -53,7 +59,7 @@ class Invocation:
 
     def elapsed_s(self) -> float:
         """Seconds since the handler started."""
-        return self.clock() - self.started
+        return self.clock() - (self.started or 0.0)
 
     def remaining_s(self, margin_s: float = 0.0) -> float:
         """Seconds left before SCF's timeout, less `margin_s`; never negative."""

@@ -49,3 +49,13 @@ def test_invocation_reads_dict_object_and_none_and_counts_down():
     obj = Invocation.from_context(types.SimpleNamespace(request_id="r2", memory_limit_in_mb=64))
     assert obj.request_id == "r2" and obj.memory_limit_mb == 64
     assert Invocation.from_context(None).time_limit_ms == DEFAULT_TIME_LIMIT_MS
+
+
+def test_invocation_built_with_a_fake_clock_starts_at_that_clock():
+    # GIVEN a fake clock far from the real monotonic clock (a machine up for days, or for seconds)
+    for now in (0.0, 10.0, 1e9):
+        # WHEN an Invocation is built with it and no explicit start
+        inv = Invocation(time_limit_ms=20000, clock=lambda now=now: now)
+        # THEN its start is that clock's now, so the whole time limit is left
+        assert inv.started == now
+        assert inv.remaining_s() == 20.0
