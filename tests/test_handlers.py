@@ -70,4 +70,8 @@ def test_retry_handler_decides_every_interrupted_sample_without_failing(name, _b
     assert summary["failed"] == 0
     assert summary["jobs"] == len(decisions)
     assert all(line["action"] == "retried" and line["state"] == "FAILED_INTERRUPTED" for line in decisions)
-    assert _batch_api.actions("RetryJobs") == (["RetryJobs"] * 2 * len(decisions))
+    assert _batch_api.actions("TerminateJob") == (["TerminateJob"] * len(decisions))
+    retried = {line["job_id"] for line in decisions}
+    assert all(_batch_api.jobs[job_id].retries == 1 for job_id in retried)
+    calls = len(_batch_api.actions("RetryJobs"))  # one call takes up to 100 jobs
+    assert calls <= len(decisions) and bool(calls) == bool(decisions)

@@ -89,16 +89,13 @@ def test_failed_job_is_retried_with_one_retry_call(cloud, monkeypatch, capsys):
     assert entry is not None and (entry.attempt, entry.status) == (1, "done")
 
 
-def test_interrupted_job_refused_is_terminated_then_retried(cloud, capsys):
-    # GIVEN a FAILED_INTERRUPTED job, which Batch refuses to retry in that state
+def test_interrupted_job_is_terminated_then_retried(cloud, capsys):
+    # GIVEN a FAILED_INTERRUPTED job (RetryJobs is documented for FAILED jobs only)
     cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
     # WHEN the handler runs
     summary = invoke(load_event(INTERRUPTED))
-    # THEN it checks the job is still interrupted, terminates it (releasing the kept instance),
-    # sees FAILED, and retries
-    assert cloud.batch.actions() == [
-        "DescribeJob", "RetryJobs", "DescribeJob", "TerminateJob", "DescribeJob", "RetryJobs",
-    ]  # fmt: skip
+    # THEN it terminates it straight away (releasing the kept instance), sees FAILED, and retries
+    assert cloud.batch.actions() == ["DescribeJob", "TerminateJob", "DescribeJob", "RetryJobs"]
     job = cloud.batch.jobs[JOB]
     assert (job.state, job.terminations, job.retries) == ("RUNNING", 1, 1)
     assert (summary["retried"], summary["terminated"]) == (1, 1)
@@ -106,14 +103,35 @@ def test_interrupted_job_refused_is_terminated_then_retried(cloud, capsys):
     assert line["state"] == "FAILED_INTERRUPTED" and "TerminateJob" in line["reason"]
 
 
-def test_interrupted_job_is_retried_directly_when_batch_accepts_it(cloud):
-    # GIVEN a Batch that accepts RetryJobs in FAILED_INTERRUPTED (undocumented either way)
+def test_interrupted_job_never_gets_retry_jobs_before_terminate_job(cloud):
+    # GIVEN a Batch that would even accept RetryJobs in FAILED_INTERRUPTED (undocumented)
     cloud.batch.accept_interrupted_retry = True
     cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
     # WHEN the handler runs
     invoke(load_event(INTERRUPTED))
-    # THEN no TerminateJob is needed
-    assert cloud.batch.actions() == ["DescribeJob", "RetryJobs"]
+    # THEN it still takes the documented path: TerminateJob, FAILED, then RetryJobs
+    assert cloud.batch.actions() == ["DescribeJob", "TerminateJob", "DescribeJob", "RetryJobs"]
+
+
+def test_a_failed_job_refused_because_it_became_interrupted_is_terminated_then_retried(cloud, monkeypatch):
+    # GIVEN a job FAILED at DescribeJob that Batch refuses to retry because it is FAILED_INTERRUPTED now
+    cloud.batch.add_job(JOB, "FAILED")
+    real_retry = cloud.batch.retry_jobs
+    calls = []
+
+    def interrupted_meanwhile(job_ids, region):
+        calls.append(job_ids)
+        if len(calls) == 1:
+            cloud.batch.jobs[JOB].state = "FAILED_INTERRUPTED"
+            raise BatchError("UnsupportedOperation", "job is FAILED_INTERRUPTED")
+        return real_retry(job_ids, region)
+
+    monkeypatch.setattr(cloud.batch, "retry_jobs", interrupted_meanwhile)
+    # WHEN the handler runs
+    summary = invoke(load_event(INTERRUPTED))
+    # THEN the refusal is tolerated: described again, terminated, retried once it is FAILED
+    assert cloud.batch.actions("TerminateJob") == ["TerminateJob"]
+    assert (summary["retried"], summary["failed"], len(calls)) == (1, 0, 2)
 
 
 def test_termination_is_polled_with_the_injected_clock(cloud):
@@ -124,7 +142,7 @@ def test_termination_is_polled_with_the_injected_clock(cloud):
     invoke(load_event(INTERRUPTED))
     # THEN it waited through the fake clock (never really slept) and then retried
     assert cloud.sleeps == [2.0, 2.0, 2.0]
-    assert cloud.batch.actions("DescribeJob") == ["DescribeJob"] * 6
+    assert cloud.batch.actions("DescribeJob") == ["DescribeJob"] * 5
     assert cloud.batch.jobs[JOB].retries == 1
 
 
@@ -243,6 +261,22 @@ def test_spent_budget_with_terminate_setting_terminates_the_job(cloud, monkeypat
     assert cloud.batch.actions() == ["DescribeJob", "TerminateJob"]
     assert not cloud.batch.jobs[JOB].keeps_instances
     assert (summary["exhausted"], summary["terminated"], summary["retried"]) == (1, 1, 0)
+
+
+def test_spent_budget_terminates_once_per_failure_while_the_termination_is_pending(cloud, monkeypatch, capsys):
+    # GIVEN no retries allowed, RETRY_ON_EXHAUSTED=terminate, and a termination that takes a while
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "0")
+    monkeypatch.setenv("RETRY_ON_EXHAUSTED", "terminate")
+    cloud.batch.terminate_polls = 10
+    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    # WHEN the same failure is delivered three times while the job is still FAILED_INTERRUPTED
+    summaries = [invoke(load_event(INTERRUPTED)) for _ in range(3)]
+    # THEN TerminateJob was sent once; the later deliveries say it is under way
+    assert cloud.batch.actions("TerminateJob") == ["TerminateJob"]
+    assert cloud.batch.jobs[JOB].state == "FAILED_INTERRUPTED"
+    assert [s["terminated"] for s in summaries] == [1, 0, 0]
+    later = decisions(capsys)[1:]
+    assert all("already sent" in line["reason"] for line in later)
 
 
 def test_max_retries_event_var_overrides_the_budget_and_jobs_are_coalesced(cloud, capsys):
@@ -499,8 +533,8 @@ def test_tag_ledger_records_attempts_on_the_job_resource(cloud, monkeypatch):
     resource = f"qcs::batch:ap-guangzhou:uin/{UIN}:job/{JOB}"
     value = cloud.tags.resources[resource]["batch-events-retry"]
     assert value.startswith("2/done/") and cloud.batch.jobs[JOB].retries == 2
-    # AND the pending mark was written before each retry
-    assert cloud.tags.actions("ModifyResourceTags") == ["ModifyResourceTags"] * 4
+    # AND each attempt was marked pending before acting, terminating once TerminateJob was taken, then done
+    assert cloud.tags.actions("ModifyResourceTags") == ["ModifyResourceTags"] * 6
 
 
 def test_tag_ledger_is_read_back_by_a_fresh_instance(cloud, monkeypatch, capsys):
@@ -542,7 +576,7 @@ def test_no_retry_when_the_ledger_cannot_record_the_attempt(cloud, monkeypatch):
 
 def test_refused_retry_of_a_job_already_running_again_never_terminates_it(cloud, monkeypatch, capsys):
     # GIVEN a job another invocation retried between our DescribeJob and our RetryJobs
-    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    cloud.batch.add_job(JOB, "FAILED")
     real_retry = cloud.batch.retry_jobs
 
     def retried_elsewhere_first(job_ids, region):
@@ -573,12 +607,12 @@ def test_lost_answer_to_retry_jobs_is_not_sent_again(cloud):
 
 
 def test_slow_batch_answers_near_the_time_limit_redeliver_without_a_second_action(cloud, monkeypatch):
-    # GIVEN an interrupted job and a Batch API whose DescribeJob answers take 12 s each
+    # GIVEN an interrupted job and a Batch API whose DescribeJob answers take 14 s each
     cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
     real_describe = cloud.batch.describe_job
 
     def slow_describe(job_id, region):
-        cloud.clock.advance(12)
+        cloud.clock.advance(14)
         return real_describe(job_id, region)
 
     monkeypatch.setattr(cloud.batch, "describe_job", slow_describe)
@@ -588,8 +622,10 @@ def test_slow_batch_answers_near_the_time_limit_redeliver_without_a_second_actio
     # THEN it asked for a new delivery having terminated once and retried nothing
     assert cloud.batch.actions("TerminateJob") == ["TerminateJob"]
     assert cloud.batch.jobs[JOB].retries == 0
-    # AND the redelivery, with normal answers, retries the job exactly once
+    # AND the redelivery, with normal answers, retries the job exactly once without terminating again
     monkeypatch.setattr(cloud.batch, "describe_job", real_describe)
     cloud.batch.jobs[JOB].state = "FAILED"
-    invoke(load_event(INTERRUPTED))
+    summary = invoke(load_event(INTERRUPTED))
     assert cloud.batch.jobs[JOB].retries == 1
+    assert cloud.batch.actions("TerminateJob") == ["TerminateJob"]
+    assert summary["retried"] == 1

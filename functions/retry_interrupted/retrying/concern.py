@@ -18,7 +18,7 @@ from .config import RetryConfig, load_config
 from .decide import Action, decide, declined
 from .errors import ApiError
 from .jobs import JobWork, group_jobs
-from .ledger import DONE, PENDING, Entry, Ledger, MemoryLedger, TagLedger
+from .ledger import DONE, PENDING, RELEASED, TERMINATING, Entry, Ledger, MemoryLedger, TagLedger
 from .rules import evaluate
 from .timing import Deadline, Timing
 
@@ -125,16 +125,22 @@ class _Run:
         return TagLedger(client_for, self.caller, account, self.cfg.tag_key)
 
     def run(self, works: list[JobWork]) -> None:
-        """Decide every job, retry in batches of 100 per region, terminate-and-retry what Batch refused."""
+        """Decide every job; FAILED jobs get RetryJobs (batches of 100 per region), FAILED_INTERRUPTED
+        ones TerminateJob first, then RetryJobs once they are FAILED (RetryJobs is documented for
+        FAILED jobs only)."""
         by_region: OrderedDict[str, list[JobWork]] = OrderedDict()
         for work in works:
             by_region.setdefault(work.region, []).append(work)
         for region, jobs in by_region.items():
             api = self._api(region)
             to_retry = [w for w in jobs if self._decide(api, w)]
-            refused = self._retry(api, to_retry, terminate_if_refused=True)
-            if refused:
-                self._retry(api, self._terminate_and_wait(api, refused), terminate_if_refused=False)
+            interrupted = [w for w in to_retry if w.view is not None and w.view.state == FAILED_INTERRUPTED]
+            failed = [w for w in to_retry if w not in interrupted]
+            # A FAILED job that Batch refuses may have become FAILED_INTERRUPTED meanwhile (or been
+            # retried elsewhere): _refused describes it again and sends it down the terminate path.
+            refused = self._retry(api, failed, terminate_if_refused=True)
+            ready = self._terminate_and_wait(api, interrupted + refused)
+            self._retry(api, ready, terminate_if_refused=False)
         for work in works:
             self._log_decision(work)
 
@@ -144,6 +150,7 @@ class _Run:
             view = api.describe_job(w.job_id)
             w.view, w.state_found = view, view.state
             entry = self.ledger.read(w.region, w.job_id) if view.failed else None
+            w.entry = entry
             decision = decide(view, entry, w.max_attempts)
             if decision.action is Action.RETRY and self.cfg.rules:
                 verdict = evaluate(self.cfg.rules, api.failed_instances(w.job_id, view.failed_tasks))
@@ -182,6 +189,11 @@ class _Run:
         if not self.cfg.terminate_when_done:
             w.reason = f"{reason}; instances kept for inspection (RETRY_ON_EXHAUSTED=keep)"
             return
+        if w.entry is not None and w.entry.status == RELEASED:
+            # Termination is asynchronous: the job stays FAILED_INTERRUPTED for a while, and every
+            # delivery meanwhile would otherwise send TerminateJob again.
+            w.reason = f"{reason}; TerminateJob was already sent for this job, waiting for it to end"
+            return
         if self.cfg.dry_run:
             w.reason = f"{reason}; would terminate the job (dry run)"
             return
@@ -194,6 +206,11 @@ class _Run:
             return
         w.terminated = True
         w.reason = f"{reason}; job terminated so that no kept instance goes on billing"
+        used = w.decision.attempt
+        try:
+            self.ledger.write(w.region, w.job_id, Entry(used, RELEASED, w.view.marker))
+        except ApiError as exc:
+            w.reason += f"; the ledger could not record it ({exc.code}), so a later delivery may send it again"
 
     def _retry(self, api: BatchApi, works: list[JobWork], *, terminate_if_refused: bool) -> list[JobWork]:
         """RetryJobs in batches of 100; a refused batch is retried job by job to find who refused."""
@@ -236,9 +253,7 @@ class _Run:
             return []
         if terminate_if_refused and now.state == FAILED_INTERRUPTED:
             w.view = now
-            w.reason = (
-                f"RetryJobs refused in FAILED_INTERRUPTED ({exc.code}): TerminateJob, wait for FAILED, retry"
-            )
+            w.reason = f"RetryJobs refused ({exc.code}): the job is FAILED_INTERRUPTED now; TerminateJob first"
             return [w]
         if now.failed:
             self._failed(w, exc)
@@ -254,19 +269,28 @@ class _Run:
 
     def _record_done(self, w: JobWork) -> None:
         """Close the attempt in the ledger, so that a later failure is the next attempt, not a resume."""
+        self._record(w, DONE)
+
+    def _record(self, w: JobWork, status: str) -> None:
+        """Write the attempt's new status; a failed write is noted, never raised (the action stands)."""
         assert w.view is not None and w.decision is not None  # noqa: S101 - set by _decide
         try:
-            self.ledger.write(w.region, w.job_id, Entry(w.decision.attempt, DONE, w.view.marker))
+            self.ledger.write(w.region, w.job_id, Entry(w.decision.attempt, status, w.view.marker))
         except ApiError as exc:
             # The job runs again either way; the next failure finishes this attempt instead of a new one.
             w.reason = "; ".join(
-                filter(None, [w.reason, f"retried, but the ledger still says pending ({exc.code})"])
+                filter(None, [w.reason, f"the ledger could not record {status} ({exc.code})"])
             )
 
     def _terminate_and_wait(self, api: BatchApi, works: list[JobWork]) -> list[JobWork]:
-        """TerminateJob each, then poll until FAILED within the time left; the rest need a new delivery."""
+        """TerminateJob each (once per attempt), then poll until FAILED within the time left; the rest
+        need a new delivery, which finds the ledger's `terminating` and only waits."""
         waiting: list[JobWork] = []
         for w in works:
+            if w.entry is not None and w.entry.status == TERMINATING and w.decision and w.decision.resume:
+                w.reason = w.reason or "TerminateJob was sent by an earlier delivery: waiting for FAILED"
+                waiting.append(w)
+                continue
             try:
                 api.terminate_job(w.job_id)
             except ApiError as exc:
@@ -275,6 +299,8 @@ class _Run:
                     self._failed(w, exc)
                     continue
             w.terminated = True
+            w.reason = w.reason or "FAILED_INTERRUPTED: TerminateJob, wait for FAILED, then RetryJobs"
+            self._record(w, TERMINATING)
             waiting.append(w)
         ready: list[JobWork] = []
         while waiting:
@@ -300,8 +326,8 @@ class _Run:
                 for w in waiting:
                     w.result, w.redeliver, w.error_code = "failed", True, "TerminateJobWaitTimedOut"
                     w.reason = (
-                        "RetryJobs refused in FAILED_INTERRUPTED; TerminateJob sent but the job did not "
-                        "reach FAILED in the time left; a new delivery finds it FAILED and retries"
+                        "TerminateJob sent but the job did not reach FAILED in the time left; a new "
+                        "delivery waits for it (without terminating again) and retries"
                     )
                 break
         return ready

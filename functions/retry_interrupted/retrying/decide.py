@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Optional
 
 from .batch_api import JobView
-from .ledger import DONE, PENDING, Entry
+from .ledger import DONE, PENDING, TERMINATING, Entry
 
 
 class Action(str, Enum):
@@ -36,7 +36,7 @@ def decide(job: JobView, entry: Optional[Entry], max_attempts: int) -> Decision:
     used = entry.attempt if entry else 0
     if not job.failed:
         return Decision(Action.SKIP, used, max_attempts, f"job is {job.state or 'in no state'}, not failed")
-    if entry and entry.status == PENDING:
+    if entry and entry.status in (PENDING, TERMINATING):
         return Decision(
             Action.RETRY,
             entry.attempt,

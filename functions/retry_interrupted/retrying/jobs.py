@@ -11,6 +11,7 @@ from shared.models import BatchEvent
 from .batch_api import JobView
 from .config import max_attempts_for
 from .decide import Decision
+from .ledger import Entry
 
 # A Tencent Cloud region name (ap-guangzhou, na-siliconvalley, ap-shanghai-fsi): anything else would
 # only make the SDK send a header that fails, so such an event is reported as unusable instead.
@@ -30,6 +31,7 @@ class JobWork:
     view: Optional[JobView] = None
     state_found: str = ""
     decision: Optional[Decision] = None
+    entry: Optional[Entry] = None  # what the ledger held when the job was decided
     result: str = ""
     reason: str = ""
     error_code: str = ""

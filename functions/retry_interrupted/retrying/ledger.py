@@ -1,8 +1,10 @@
 """The retry ledger: how many retries a job has had, and for which failure; in memory or in job tags.
 
 An entry is one value, `<attempt>/<status>/<marker>` (e.g. `2/done/20261120083500`): the attempt
-number, `pending` (written before RetryJobs or TerminateJob) or `done` (written once RetryJobs was
-accepted), and the failure it was for (the digits of DescribeJob's EndTime). One value means one
+number, a status, and the failure it was for (the digits of DescribeJob's EndTime). Statuses:
+`pending` (written before acting), `terminating` (TerminateJob was accepted for this attempt, RetryJobs
+follows once the job is FAILED), `done` (RetryJobs was accepted) and `released` (no more retries, and
+TerminateJob was sent so that the kept instances stop billing: it is never sent again for the job). One value means one
 atomic write. The durable backend keeps it as a tag on the job itself, so it needs no extra service
 and goes away with the job.
 """
@@ -15,7 +17,10 @@ from typing import Any, Callable, Optional, Protocol
 from .calls import Caller, as_dict
 
 PENDING = "pending"
+TERMINATING = "terminating"
 DONE = "done"
+RELEASED = "released"
+STATUSES = (PENDING, TERMINATING, DONE, RELEASED)
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class Entry:
     def decode(cls, value: str) -> Optional[Entry]:
         """Parse a tag value; None for anything this code did not write."""
         parts = value.strip().split("/")
-        if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in (PENDING, DONE):
+        if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in STATUSES:
             return None
         return cls(int(parts[0]), parts[1], parts[2])
 
