@@ -78,10 +78,3 @@ def tag_client(region: str, *, endpoint: str = "", timeout_s: int = 10, cred: An
     from tencentcloud.tag.v20180813 import tag_client as module
 
     return module.TagClient(cred or credentials(), region, client_profile(endpoint, timeout_s))
-
-
-def monitor_client(region: str, *, endpoint: str = "", timeout_s: int = 10, cred: Any = None) -> Any:
-    """A MonitorClient (Cloud Monitor custom metrics)."""
-    from tencentcloud.monitor.v20180724 import monitor_client as module
-
-    return module.MonitorClient(cred or credentials(), region, client_profile(endpoint, timeout_s))

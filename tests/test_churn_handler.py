@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-from churn.config import ChurnConfig, load_config
 
 from shared.catalogue import EventName
 from shared.errors import ConfigError
@@ -56,8 +55,8 @@ def test_a_two_thousand_record_event_gives_2000_lines_and_one_summary(capsys):
     assert s["lifetime_s"]["known"] == 400
 
 
-def test_handler_without_metrics_imports_neither_the_sdk_nor_requests():
-    # GIVEN a fresh interpreter WHEN the handler runs on a node sample with CHURN_METRICS unset
+def test_handler_imports_neither_the_sdk_nor_requests():
+    # GIVEN a fresh interpreter WHEN the handler runs on a node sample
     sample = "cmq_topic_churn_env_lifecycle.json"
     code = (
         f"import sys, json; sys.path[:0] = [{str(ROOT)!r}]\n"
@@ -74,24 +73,20 @@ def test_handler_without_metrics_imports_neither_the_sdk_nor_requests():
     assert '"kind":"churn_summary"' in out.stdout
 
 
-def test_settings_default_to_no_metrics():
-    # GIVEN no CHURN_* settings WHEN loaded THEN metrics are off
-    assert load_config({}) == ChurnConfig(metrics=False, metrics_endpoint="", metrics_timeout_s=5)
-
-
-def test_settings_are_read_from_the_environment():
-    env = {"CHURN_METRICS": "1", "CHURN_METRICS_ENDPOINT": "monitor.internal.tencentcloudapi.com"}
-    env["CHURN_METRICS_TIMEOUT_S"] = "3"
-    assert load_config(env) == ChurnConfig(True, "monitor.internal.tencentcloudapi.com", 3)
-
-
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [("CHURN_METRICS", "maybe"), ("CHURN_METRICS_TIMEOUT_S", "0"), ("CHURN_METRICS_TIMEOUT_S", "soon")],
-)
+@pytest.mark.parametrize(("name", "value"), [("CAPTURE_RAW_EVENTS", "soon"), ("CAPTURE_RAW_EVENTS", "-1")])
 def test_a_bad_setting_stops_the_function_naming_it(name, value, monkeypatch):
     # GIVEN a bad value WHEN the handler runs
     # THEN ConfigError names the setting (SCF retries; nothing is lost)
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
         load_handler("log_node_churn").main_handler(load_event("cmq_topic_compute_node_created.json"), None)
+
+
+def test_no_deployed_code_calls_the_retired_put_monitor_data():
+    # GIVEN every deployed source file WHEN searched THEN none names Cloud Monitor's retired API or client
+    deployed = [*ROOT.joinpath("shared").rglob("*.py"), *ROOT.joinpath("functions").rglob("*.py")]
+    assert deployed
+    for path in deployed:
+        text = path.read_text(encoding="utf-8")
+        assert "PutMonitorData" not in text, path
+        assert "tencentcloud.monitor" not in text, path

@@ -75,17 +75,6 @@ def test_poison_only_input_never_raises(function, monkeypatch):
     assert "record rejected" in out
 
 
-def test_churn_metrics_outage_is_logged_not_raised(monkeypatch):
-    monkeypatch.setenv("CHURN_METRICS", "1")
-    monkeypatch.setenv("TENCENTCLOUD_SECRETID", "AKIDrobustness0001")
-    monkeypatch.setenv("TENCENTCLOUD_SECRETKEY", "robustnessKey0001")
-    with responses.RequestsMock() as mock:
-        mock.add(responses.POST, "https://monitor.tencentcloudapi.com/", status=503, body="upstream down")
-        summary, out = _run_quietly("log_node_churn", load_event("cmq_topic_churn_env_lifecycle.json"))
-    assert summary["node_events"] > 0
-    assert "churn metrics failed" in out
-
-
 def test_batch_api_internal_errors_raise_for_redelivery_without_a_retry_call(monkeypatch):
     with sample_cloud(monkeypatch) as backend:
         backend.script("InternalError", action="DescribeJob", times=1000)

@@ -1,15 +1,12 @@
-"""The log_node_churn concern: node_event lines, churn_summary lines, optional metrics."""
+"""The log_node_churn concern: node_event lines and churn_summary lines."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from shared.concern import Outcome
 from shared.invocation import Invocation
 from shared.log import JsonLogger
 from shared.models import ParsedInput
 
-from .config import load_config
 from .records import is_churn_event, node_event_record
 from .summary import Churn
 
@@ -17,10 +14,9 @@ from .summary import Churn
 def log_node_churn(parsed: ParsedInput, invocation: Invocation, log: JsonLogger) -> Outcome:
     """Log each compute-node / compute-env event, then one summary per environment.
 
-    Nothing here can be helped by a redelivery (the lines are printed, metrics are best
-    effort), so the outcome never asks for a retry.
+    Nothing here can be helped by a redelivery (the lines are printed), so the outcome never
+    asks for a retry.
     """
-    config = load_config()
     churn = Churn()
     logged = 0
     for event in parsed.known_events:
@@ -41,16 +37,10 @@ def log_node_churn(parsed: ParsedInput, invocation: Invocation, log: JsonLogger)
     summaries = churn.summaries()
     for figures in summaries:
         log.info("churn summary", **figures)
-    metrics: Any = "off"
-    if config.metrics and summaries:
-        from .metrics import publish
-
-        metrics = publish(summaries, config=config, invocation=invocation, log=log).as_dict()
     return Outcome(
         summary={
             "node_events": logged,
             "duplicates": churn.duplicates,
             "environments": len(summaries),
-            "metrics": metrics,
         }
     )
