@@ -100,6 +100,28 @@ def test_server_error_and_connection_reset_are_retried_but_a_timeout_is_not(robo
     assert clock.sleeps == [1.0, 2.0]
 
 
+def test_a_robot_that_timed_out_gets_no_further_group_and_the_handler_asks_them_all_back(
+    robots, monkeypatch, capsys
+):
+    # GIVEN WeCom and Slack, WeCom's robot timing out on the first request
+    switch_on(monkeypatch, "wecom", "slack")
+    robots.script("wecom", "timeout")
+    # WHEN three groups are alerted
+    with pytest.raises(RetryableFailure):
+        invoke(load_event("cmq_topic_alert_groups.json"))
+    # THEN WeCom got one request, Slack all three, and every group's records come back
+    assert len(robots.requests("wecom")) == 1 and len(robots.accepted("slack")) == 3
+    logs = json_lines(capsys.readouterr().out)
+    reasons = [line["reason"] for line in logs if line["msg"] == "alert not delivered"]
+    assert reasons[0].startswith("timeout after")
+    assert reasons[1:] == ["channel down after a timeout earlier in this run"] * 2
+    [summary] = [line["summary"] for line in logs if line["msg"] == "summary"]
+    assert summary["channels_down"] == ["wecom"]
+    assert summary["channels"]["wecom"] == {"delivered": 0, "failed": 3}
+    [raised] = [line for line in logs if line["msg"].startswith("invocation failed")]
+    assert raised["records"] == [0, 1, 2]
+
+
 def test_waits_stop_when_the_invocation_runs_out_of_time(robots, monkeypatch):
     # GIVEN a Slack robot that keeps rate-limiting (Retry-After 2 s) and 8 s left (2 s of margin)
     switch_on(monkeypatch, "slack", ALERT_MAX_ATTEMPTS="20")

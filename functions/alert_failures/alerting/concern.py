@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Callable, Optional
 from urllib.parse import urlparse
@@ -15,10 +16,11 @@ from .alert import Alert, build_alert
 from .channels import Channel, build_channels
 from .compose import PLAIN, Budget, body_lines
 from .config import AlertConfig, load_config
-from .delivery import Deadline, Post, Sender
+from .delivery import Deadline, Post, Result, Sender
 from .grouping import Group, group_events
 
 DRY_RUN_CHANNEL = "text"
+MAX_WORKERS = 8  # one thread per channel; there are five kinds of channel
 
 
 def make_concern(
@@ -64,6 +66,7 @@ def alert_failures(
         "groups": len(groups),
         "dry_run": cfg.dry_run or not channels,
         "channels": {c.name: {"delivered": 0, "failed": 0} for c in channels},
+        "channels_down": [],
     }
     if not groups:
         return Outcome(summary=summary)
@@ -112,31 +115,58 @@ def _deliver_all(
     summary: dict[str, Any],
     log: JsonLogger,
 ) -> list[Group]:
-    """Every group to every channel; a failure never stops the others."""
-    failed: list[Group] = []
-    for group, alert in alerts:
-        missed = False
-        for channel in channels:
-            result = sender.send(channel, channel.render(alert))
-            fields = {
-                "channel": channel.name,
-                "group": str(alert.key),
-                "events": alert.total,
-                "attempts": result.attempts,
-                # The whole URL is a secret (the logger blanks it); its host says which service it is.
-                "host": urlparse(channel.url).hostname or "",
-                "url": redact_url(channel.url),
-            }
+    """Every group to every channel, the channels at once, each channel's groups in order."""
+    # Imported here, like shared.http: only a run that sends needs it.
+    from concurrent.futures import ThreadPoolExecutor
+
+    report = _Report(summary, log)
+    # Each request's timeout is bounded by the time left, so every worker ends before SCF's limit
+    # and leaving the block (shutdown with wait=True) returns in time.
+    with ThreadPoolExecutor(max_workers=min(len(channels), MAX_WORKERS)) as pool:
+        futures = [pool.submit(_deliver_channel, channel, alerts, sender, report) for channel in channels]
+    for future in futures:
+        future.result()  # a worker's unexpected error is raised here, as it was before threads
+    summary["channels_down"] = sender.down()
+    return [group for index, (group, _) in enumerate(alerts) if index in report.missed]
+
+
+def _deliver_channel(
+    channel: Channel, alerts: list[tuple[Group, Alert]], sender: Sender, report: _Report
+) -> None:
+    """One channel's worker: its groups one after the other, which keeps within the robot's rate limit."""
+    for index, (_, alert) in enumerate(alerts):
+        report.add(index, channel, alert, sender.send(channel, channel.render(alert)))
+
+
+class _Report:
+    """Counts and log lines of the deliveries: one worker at a time, so that lines never interleave."""
+
+    def __init__(self, summary: dict[str, Any], log: JsonLogger) -> None:
+        self.summary = summary
+        self.log = log
+        self.missed: set[int] = set()
+        self._lock = threading.Lock()
+
+    def add(self, index: int, channel: Channel, alert: Alert, result: Result) -> None:
+        """Count and log one group's delivery to one channel."""
+        fields = {
+            "channel": channel.name,
+            "group": str(alert.key),
+            "events": alert.total,
+            "attempts": result.attempts,
+            # The whole URL is a secret (the logger blanks it); its host says which service it is.
+            "host": urlparse(channel.url).hostname or "",
+            "url": redact_url(channel.url),
+        }
+        with self._lock:
+            counts = self.summary["channels"][channel.name]
             if result.ok:
-                summary["channels"][channel.name]["delivered"] += 1
-                log.info("alert delivered", **fields)
+                counts["delivered"] += 1
+                self.log.info("alert delivered", **fields)
             else:
-                summary["channels"][channel.name]["failed"] += 1
-                missed = True
-                log.error("alert not delivered", reason=result.detail, **fields)
-        if missed:
-            failed.append(group)
-    return failed
+                counts["failed"] += 1
+                self.missed.add(index)
+                self.log.error("alert not delivered", reason=result.detail, **fields)
 
 
 def _outcome(summary: dict[str, Any], failed: list[Group]) -> Outcome:

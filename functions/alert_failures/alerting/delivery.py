@@ -1,7 +1,12 @@
-"""Sending one body to one channel: a timeout on every request, rate limits retried within the time left."""
+"""Sending one body to one channel: a timeout on every request, rate limits retried within the time left.
+
+One Sender serves every channel's worker thread at once: the Deadline only reads a monotonic clock, and
+the set of channels that are down is guarded by a lock.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -13,6 +18,7 @@ from .channels.base import Channel, Verdict
 BASE_DELAY_S = 1.0
 MAX_DELAY_S = 16.0
 MIN_SEND_S = 0.5  # below this there is no point starting a request
+CHANNEL_DOWN = "channel down after a timeout earlier in this run"
 
 Post = Callable[..., Any]
 
@@ -52,7 +58,11 @@ def backoff_s(attempt: int) -> float:
 
 
 class Sender:
-    """Delivers bodies; the clock used for signatures and the POST function are injectable."""
+    """Delivers bodies; the clock used for signatures and the POST function are injectable.
+
+    A channel whose request timed out is down for the rest of the run: a robot that hangs once would
+    hang again and spend the time the invocation has left on nothing.
+    """
 
     def __init__(
         self,
@@ -68,6 +78,13 @@ class Sender:
         self.max_attempts = max_attempts
         self.wall_clock = wall_clock
         self._post = post
+        self._down: set[str] = set()
+        self._lock = threading.Lock()
+
+    def down(self) -> list[str]:
+        """The channels that timed out in this run, by name."""
+        with self._lock:
+            return sorted(self._down)
 
     def send(self, channel: Channel, body: dict[str, Any]) -> Result:
         """POST until delivered, refused for good, out of attempts or out of time."""
@@ -78,11 +95,15 @@ class Sender:
         attempt = 0
         detail = "not attempted"
         while True:
+            with self._lock:
+                if channel.name in self._down:
+                    return Result(False, attempt, CHANNEL_DOWN)
+            request = channel.request(body, self.wall_clock())
+            # Read last, just before the request: the timeout is never longer than the time left.
             remaining = self.deadline.remaining_s()
             if remaining < MIN_SEND_S:
                 return Result(False, attempt, f"{detail}; no time left")
             attempt += 1
-            request = channel.request(body, self.wall_clock())
             try:
                 answer = post(
                     request.url,
@@ -92,8 +113,12 @@ class Sender:
                 )
                 verdict = channel.check(answer)
             except HttpError as exc:
-                # A timeout may have delivered: it is not repeated here (SCF's retry will).
-                verdict = Verdict(False, channel.scrub(str(exc)), retryable=not exc.timeout)
+                if exc.timeout:
+                    # It may have delivered: not repeated here (SCF's retry will); the channel is down.
+                    with self._lock:
+                        self._down.add(channel.name)
+                    return Result(False, attempt, channel.scrub(str(exc)))
+                verdict = Verdict(False, channel.scrub(str(exc)), retryable=True)
             if verdict.ok:
                 return Result(True, attempt, "delivered")
             detail = verdict.detail

@@ -12,7 +12,7 @@ from typing import Any
 from shared.log import JsonLogger
 
 from .config import AlertConfig
-from .delivery import Deadline
+from .delivery import MIN_SEND_S, Deadline
 from .enrichment import Enrichment, FailedInstance
 from .grouping import JOB, UNKNOWN, Group, GroupKey
 
@@ -37,6 +37,33 @@ def _int(value: Any) -> Any:
         return None if value is None else int(value)
     except (TypeError, ValueError):
         return None
+
+
+class _NoTimeLeft(Exception):
+    """A Describe call's timeout no longer fits in the time left."""
+
+
+class _Timed:
+    """A Batch client that starts a call only while its whole timeout fits in the time left.
+
+    The check per job budgets four calls, but a call may outlast its timeout (connecting and reading
+    are timed apart), so each call checks again.
+    """
+
+    def __init__(self, client: Any, deadline: Deadline, timeout_s: float) -> None:
+        self._client = client
+        self._deadline = deadline
+        self._timeout_s = timeout_s
+
+    def __getattr__(self, action: str) -> Any:
+        call = getattr(self._client, action)
+
+        def timed(*args: Any) -> Any:
+            if self._deadline.remaining_s() < max(self._timeout_s, MIN_SEND_S):
+                raise _NoTimeLeft(action)
+            return call(*args)
+
+        return timed
 
 
 def describe(client: Any, group: Group) -> Enrichment:
@@ -107,7 +134,12 @@ def enrich(
                 clients[group.key.region] = batch_client(
                     group.key.region, endpoint=config.batch_endpoint, timeout_s=timeout_s
                 )
-            out[group.key] = describe(clients[group.key.region], group)
+            out[group.key] = describe(_Timed(clients[group.key.region], deadline, timeout_s), group)
+        except _NoTimeLeft as exc:
+            log.warning(
+                "enrichment stopped: no time left for another call", group=str(group.key), call=str(exc)
+            )
+            break
         except Exception as exc:  # any failure: the alert goes out without enrichment
             log.warning(
                 "enrichment failed; alerting without it (and without enriching the other groups)",
