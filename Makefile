@@ -54,14 +54,16 @@ invoke-all: $(STAMP)
 	for f in events/*.json; do for fn in alert_failures retry_interrupted log_node_churn; do \
 	  echo "== $$fn $$f"; $(BIN)/python -m tools.invoke $$fn $$f 2>&1 | tail -n 12; done; done
 
-# What serverless.yml deploys: build/<function>/ with its code, shared/ and the runtime deps for SCF.
+# What serverless.yml deploys: build/<function>/ with its code, shared/, the runtime deps it imports and
+# bytecode for the runtime. RUNTIME=Python3.10 builds (and renders) for that runtime instead.
+RUNTIME ?= Python3.9
 package: $(STAMP)
-	$(BIN)/python -m tools.package
+	$(BIN)/python -m tools.package --runtime $(RUNTIME)
 
 # Rewrite serverless.yml for a delivery path: queue (default), http or cmq.
 DELIVERY ?= queue
 serverless: $(STAMP)
-	$(BIN)/python -m tools.render_serverless --delivery $(DELIVERY) > serverless.yml.tmp && mv serverless.yml.tmp serverless.yml
+	$(BIN)/python -m tools.render_serverless --delivery $(DELIVERY) --runtime $(RUNTIME) > serverless.yml.tmp && mv serverless.yml.tmp serverless.yml
 	$(BIN)/python -m tools.render_serverless --env-example > .env.example
 
 # Never part of `make test`: timings are the machine's; the report gives ratios to a same-run baseline.

@@ -263,7 +263,9 @@ def test_spent_budget_with_terminate_setting_terminates_the_job(cloud, monkeypat
     assert (summary["exhausted"], summary["terminated"], summary["retried"]) == (1, 1, 0)
 
 
-def test_spent_budget_terminates_once_per_failure_while_the_termination_is_pending(cloud, monkeypatch, capsys):
+def test_spent_budget_terminates_once_per_failure_while_the_termination_is_pending(
+    cloud, monkeypatch, capsys
+):
     # GIVEN no retries allowed, RETRY_ON_EXHAUSTED=terminate, and a termination that takes a while
     monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "0")
     monkeypatch.setenv("RETRY_ON_EXHAUSTED", "terminate")

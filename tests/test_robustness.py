@@ -9,7 +9,6 @@ import json
 import tracemalloc
 
 import pytest
-import responses
 
 from shared.catalogue import EventName
 from shared.errors import RetryableFailure

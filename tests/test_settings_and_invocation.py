@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import types
 
 import pytest
@@ -55,7 +56,7 @@ def test_invocation_built_with_a_fake_clock_starts_at_that_clock():
     # GIVEN a fake clock far from the real monotonic clock (a machine up for days, or for seconds)
     for now in (0.0, 10.0, 1e9):
         # WHEN an Invocation is built with it and no explicit start
-        inv = Invocation(time_limit_ms=20000, clock=lambda now=now: now)
+        inv = Invocation(time_limit_ms=20000, clock=functools.partial(float, now))
         # THEN its start is that clock's now, so the whole time limit is left
         assert inv.started == now
         assert inv.remaining_s() == 20.0

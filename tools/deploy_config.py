@@ -11,6 +11,20 @@ DELIVERIES = ("queue", "http", "cmq")
 # (30 s), retries for TerminateJob's wait (60 s), churn only parses and prints (10 s); a polling run
 # takes 50 s on every function.
 DEFAULT_DELIVERY = "queue"
+# SCF's Python runtimes (CreateFunction accepts Python3.9 and Python3.10, reference section 5). The
+# runtime is set on each function: multi-scf's published input rules, checked by the platform on every
+# deploy, allow no top-level runtime above Python3.7 and do not check the per-function key.
+RUNTIMES = ("Python3.9", "Python3.10")
+DEFAULT_RUNTIME = "Python3.9"
+# The components CLI that deploys a multi-scf YAML (reference section 5; npm registry, bin `components`).
+COMPONENTS_CLI = "@serverless/components@3.18.2"
+
+
+def python_version(runtime: str) -> str:
+    """`Python3.10` -> `3.10`: the interpreter version a runtime name stands for."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime {runtime!r} is not one of {', '.join(RUNTIMES)}")
+    return runtime[len("Python") :]
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,7 @@ FUNCTIONS = (
         description="Structured compute-node lifecycle logs and churn figures",
         memory_mb=128,
         timeout_s=10,
-        settings=("CHURN_METRICS", "CHURN_METRICS_ENDPOINT", "CHURN_METRICS_TIMEOUT_S"),
+        settings=(),
     ),
 )
 

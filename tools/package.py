@@ -1,30 +1,42 @@
-"""Build what serverless.yml deploys: build/<function>/ = index.py + its package + shared/ + runtime deps.
+"""Build what serverless.yml deploys: build/ (inputs.src) holding one code folder per function.
 
-    python -m tools.package                   # all three functions into build/
-    python -m tools.package --python-version 3.10
+    python -m tools.package                       # all three functions into build/, for Python3.9
+    python -m tools.package --runtime Python3.10
 
-Runtime requirements are installed for the SCF runtime (Linux x86_64, CPython 3.9 by default) from
-binary wheels, whatever Python runs this. Nothing else goes in: no tests, events, caches or tools.
+build/<function>/ = index.py + the function's package + shared/ + only the runtime dependencies its
+code can import (log_node_churn: no Tencent SDK). Requirements are installed for the SCF runtime
+(Linux x86_64, CPython of the runtime's version) from binary wheels, whatever Python runs this.
+
+SCF's code directory is read-only, so Python cannot cache bytecode there: a package without it is
+compiled from source on every cold start. When an interpreter of the runtime's version is on this
+machine (pyenv's, or python3.X on PATH), every module is compiled with it (`unchecked-hash` .pyc, so
+the timestamps an unzip sets do not matter); otherwise the package ships source only, and says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from tools.deploy_config import DEFAULT_RUNTIME, RUNTIMES, python_version
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ("alert_failures", "retry_interrupted", "log_node_churn")
 _JUNK = ("__pycache__", "*.pyc", "*.pyo", "tests", "test", ".*")  # ".*": tool caches (.mypy_cache, ...)
-# The cloud services each function's code calls (all optional paths); the other SDK service
-# packages of requirements.txt are left out of its directory.
-SERVICES = {
-    "alert_failures": {"batch"},
-    "retry_interrupted": {"batch", "tag"},
-    "log_node_churn": {"monitor"},
+# Top-level packages of the requirements that talk HTTP through `requests` (shared/http.py, the SDK).
+REQUESTS_STACK = ("requests", "urllib3", "certifi", "charset_normalizer", "idna")
+# What each function's code can import of the runtime requirements: the SDK services it calls
+# (None: no SDK at all) and whether it needs the requests stack (every queue-path run does).
+SDK_SERVICES: dict[str, Optional[frozenset[str]]] = {
+    "alert_failures": frozenset({"batch"}),  # ALERT_ENRICH's DescribeJob / DescribeTask
+    "retry_interrupted": frozenset({"batch", "tag"}),
+    "log_node_churn": None,
 }
 
 
@@ -32,27 +44,79 @@ def _copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*_JUNK), dirs_exist_ok=True)
 
 
-def install_requirements(target: Path, requirements: Path, python_version: str) -> None:
+def install_requirements(target: Path, requirements: Path, version: str) -> None:
     """pip-install the pinned runtime requirements as wheels for the SCF runtime into `target`."""
     command = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
         "--target", str(target), "--requirement", str(requirements),
         "--platform", "manylinux2014_x86_64", "--implementation", "cp",
-        "--python-version", python_version, "--only-binary=:all:",
+        "--python-version", version, "--only-binary=:all:",
     ]  # fmt: skip
     subprocess.run(command, check=True)
-    for junk in ("bin",):
-        shutil.rmtree(target / junk, ignore_errors=True)
+    shutil.rmtree(target / "bin", ignore_errors=True)
     for cache in target.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
 
 
-def _drop_unused_services(target: Path, keep: set[str]) -> None:
+def _dist_infos(deps: Path, top_level: str) -> list[Path]:
+    """The .dist-info folders whose top_level.txt (or RECORD) names `top_level`."""
+    found = []
+    for info in deps.glob("*.dist-info"):
+        names = (info / "top_level.txt").read_text().split() if (info / "top_level.txt").exists() else []
+        if not names and (info / "RECORD").exists():
+            names = sorted({line.split("/", 1)[0] for line in (info / "RECORD").read_text().splitlines()})
+        if top_level in names:
+            found.append(info)
+    return found
+
+
+def _copy_deps(deps: Path, target: Path, function: str) -> None:
+    """Only what the function can import: the requests stack, and the SDK services it calls."""
+    services = SDK_SERVICES[function]
+    tops = list(REQUESTS_STACK) + (["tencentcloud"] if services is not None else [])
+    for top in tops:
+        source = deps / top
+        if source.is_dir():
+            _copy_tree(source, target / top)
+        for info in _dist_infos(deps, top):
+            _copy_tree(info, target / info.name)
+    if services is None:
+        return
     for service in (target / "tencentcloud").iterdir():
-        if service.is_dir() and service.name not in keep | {"common"}:
+        if service.is_dir() and service.name not in services | {"common"}:
             shutil.rmtree(service)
             for info in target.glob(f"tencentcloud_sdk_python_{service.name}-*.dist-info"):
                 shutil.rmtree(info)
+
+
+def find_python(version: str) -> Optional[str]:
+    """An interpreter of `version` (e.g. 3.9) on this machine, or None."""
+    candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
+    on_path = shutil.which(f"python{version}")
+    for candidate in [*candidates, *([on_path] if on_path else [])]:
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def compile_bytecode(target: Path, python: str) -> None:
+    """Every module's .pyc, built by the runtime's interpreter, checked by hash and not by mtime."""
+    command = [
+        python,
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        str(target),
+    ]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
 
 
 def size_of(path: Path) -> int:
@@ -61,21 +125,33 @@ def size_of(path: Path) -> int:
 
 
 def build(
-    out: Path, python_version: str = "3.9", functions: Sequence[str] = FUNCTIONS, root: Path = ROOT
+    out: Path,
+    runtime: str = DEFAULT_RUNTIME,
+    functions: Sequence[str] = FUNCTIONS,
+    root: Path = ROOT,
+    bytecode: bool = True,
 ) -> dict[str, int]:
-    """Build each function's code directory under `out`; returns their sizes in bytes."""
+    """Build each function's code folder under `out`; returns their sizes in bytes."""
+    version = python_version(runtime)
+    python = find_python(version) if bytecode else None
+    if bytecode and python is None:
+        print(f"no python{version} on this machine: the package ships source only", file=sys.stderr)
     shutil.rmtree(out, ignore_errors=True)
-    deps = out / ".deps"
-    install_requirements(deps, root / "requirements.txt", python_version)
+    deps = out.parent / f".{out.name}-deps"
+    shutil.rmtree(deps, ignore_errors=True)
+    install_requirements(deps, root / "requirements.txt", version)
     sizes = {}
-    for function in functions:
-        target = out / function
-        _copy_tree(root / "functions" / function, target)
-        _copy_tree(root / "shared", target / "shared")
-        _copy_tree(deps, target)
-        _drop_unused_services(target, SERVICES.get(function, set()))
-        sizes[function] = size_of(target)
-    shutil.rmtree(deps)
+    try:
+        for function in functions:
+            target = out / function
+            _copy_tree(root / "functions" / function, target)
+            _copy_tree(root / "shared", target / "shared")
+            _copy_deps(deps, target, function)
+            if python is not None:
+                compile_bytecode(target, python)
+            sizes[function] = size_of(target)
+    finally:
+        shutil.rmtree(deps, ignore_errors=True)
     return sizes
 
 
@@ -85,12 +161,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=ROOT / "build")
-    parser.add_argument("--python-version", default="3.9", choices=("3.9", "3.10"))
+    parser.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=RUNTIMES)
+    parser.add_argument("--no-bytecode", action="store_true", help="ship source only")
     args = parser.parse_args(argv)
-    sizes = build(args.out, args.python_version)
+    sizes = build(args.out, args.runtime, bytecode=not args.no_bytecode)
     for function, size in sizes.items():
         print(f"{args.out / function}: {size / 1_000_000:.1f} MB")
-    print(f"total: {sum(sizes.values()) / 1_000_000:.1f} MB (Python {args.python_version}, linux x86_64)")
+    print(f"total: {sum(sizes.values()) / 1_000_000:.1f} MB ({args.runtime}, linux x86_64)")
     return 0
 
 

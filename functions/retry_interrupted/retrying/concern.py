@@ -210,7 +210,9 @@ class _Run:
         try:
             self.ledger.write(w.region, w.job_id, Entry(used, RELEASED, w.view.marker))
         except ApiError as exc:
-            w.reason += f"; the ledger could not record it ({exc.code}), so a later delivery may send it again"
+            w.reason += (
+                f"; the ledger could not record it ({exc.code}), so a later delivery may send it again"
+            )
 
     def _retry(self, api: BatchApi, works: list[JobWork], *, terminate_if_refused: bool) -> list[JobWork]:
         """RetryJobs in batches of 100; a refused batch is retried job by job to find who refused."""
@@ -253,7 +255,9 @@ class _Run:
             return []
         if terminate_if_refused and now.state == FAILED_INTERRUPTED:
             w.view = now
-            w.reason = f"RetryJobs refused ({exc.code}): the job is FAILED_INTERRUPTED now; TerminateJob first"
+            w.reason = (
+                f"RetryJobs refused ({exc.code}): the job is FAILED_INTERRUPTED now; TerminateJob first"
+            )
             return [w]
         if now.failed:
             self._failed(w, exc)

@@ -4,9 +4,9 @@ An entry is one value, `<attempt>/<status>/<marker>` (e.g. `2/done/2026112008350
 number, a status, and the failure it was for (the digits of DescribeJob's EndTime). Statuses:
 `pending` (written before acting), `terminating` (TerminateJob was accepted for this attempt, RetryJobs
 follows once the job is FAILED), `done` (RetryJobs was accepted) and `released` (no more retries, and
-TerminateJob was sent so that the kept instances stop billing: it is never sent again for the job). One value means one
-atomic write. The durable backend keeps it as a tag on the job itself, so it needs no extra service
-and goes away with the job.
+TerminateJob was sent so that the kept instances stop billing: it is never sent again for the job).
+One value means one atomic write. The durable backend keeps it as a tag on the job itself, so it needs
+no extra service and goes away with the job.
 """
 
 from __future__ import annotations

@@ -78,6 +78,11 @@ def _dispatch(backend: BatchBackend) -> Callable[[str, dict[str, Any], str], Opt
     return dispatch
 
 
+def batch_callback(backend: BatchBackend) -> Callable[[Any], tuple[int, dict[str, str], str]]:
+    """The fake Batch API as one callback (for `responses` or a loopback server)."""
+    return tencent_callback(backend, VERSION, _dispatch(backend))
+
+
 def register_batch(
     mock: responses.RequestsMock, backend: BatchBackend, endpoint: str = DEFAULT_ENDPOINT
 ) -> None:
@@ -85,7 +90,7 @@ def register_batch(
     mock.add_callback(
         responses.POST,
         f"{endpoint.rstrip('/')}/",
-        callback=tencent_callback(backend, VERSION, _dispatch(backend)),
+        callback=batch_callback(backend),
     )
 
 

@@ -8,7 +8,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlparse
 
 import responses
@@ -24,12 +24,10 @@ def _expected_signature(host: str, params: dict[str, str], secret_key: str) -> s
     return base64.b64encode(digest).decode()
 
 
-@contextmanager
-def fake_cmq_api(
-    backend: CmqBackend, endpoint: str = "https://cmq-gz.fake.test", secret_key: str = "cmq-secret-key"
-) -> Iterator[responses.RequestsMock]:
-    """Intercept the queue API at `endpoint`; requests must be signed with `secret_key`."""
-    host = urlparse(endpoint).netloc
+def cmq_callback(
+    backend: CmqBackend, host: str, secret_key: str = "cmq-secret-key"
+) -> Callable[[Any], tuple[int, dict[str, str], str]]:
+    """The queue API for requests to `host` signed with `secret_key` (a `responses` callback)."""
 
     def callback(request: Any) -> tuple[int, dict[str, str], str]:
         body = request.body.decode() if isinstance(request.body, bytes) else request.body
@@ -70,6 +68,15 @@ def fake_cmq_api(
             return _answer({"code": code, "message": "delete failed", "errorList": errors})
         return _answer({"code": 4000, "message": f"unknown action {action}"})
 
+    return callback
+
+
+@contextmanager
+def fake_cmq_api(
+    backend: CmqBackend, endpoint: str = "https://cmq-gz.fake.test", secret_key: str = "cmq-secret-key"
+) -> Iterator[responses.RequestsMock]:
+    """Intercept the queue API at `endpoint`; requests must be signed with `secret_key`."""
+    callback = cmq_callback(backend, urlparse(endpoint).netloc, secret_key)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback(responses.POST, f"{endpoint}/v2/index.php", callback=callback)
         yield mock
