@@ -7,7 +7,7 @@ FUNCTION ?= alert_failures
 EVENT ?= events/cmq_topic_job_failed.json
 DEPLOYED := shared $(wildcard functions/*)
 
-.PHONY: test lint typecheck compat pytest invoke invoke-all bench package serverless clean
+.PHONY: test lint typecheck compat pytest invoke invoke-all bench package serverless policy clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-report.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ DELIVERY ?= queue
 serverless: $(STAMP)
 	$(BIN)/python -m tools.render_serverless --delivery $(DELIVERY) --runtime $(RUNTIME) > serverless.yml.tmp && mv serverless.yml.tmp serverless.yml
 	$(BIN)/python -m tools.render_serverless --env-example > .env.example
+
+# The execution role's least-privilege CAM policy, for the path and features chosen:
+#   make policy REGION=ap-guangzhou UIN=100000000001 TOPIC=batch-events [FEATURES="ALERT_ENRICH RETRY_RULES"]
+policy: $(STAMP)
+	$(BIN)/python -m tools.cam_policy --region "$(REGION)" --uin "$(UIN)" --topic "$(TOPIC)" \
+	  --delivery $(DELIVERY) $(foreach f,$(FEATURES),--feature $(f))
 
 # Never part of `make test`: timings are the machine's; the report gives ratios to a same-run baseline.
 bench: $(STAMP)

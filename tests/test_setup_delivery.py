@@ -44,8 +44,14 @@ def test_http_path_dry_run_hides_the_push_token(monkeypatch, capsys):
     assert endpoints[0] == "http://1250000000-a.ap-guangzhou.tencentscf.com?token=***"
 
 
-def test_http_path_needs_a_token_and_every_url(monkeypatch, capsys):
-    assert setup_delivery.main(["--delivery", "http", "--topic", "t", "--region", "r", *URLS]) == 2
+def test_http_path_needs_a_token_to_create_and_every_url(monkeypatch, capsys):
+    # GIVEN no PUSH_TOKEN: a dry run still shows the requests, with a note; --create refuses
+    assert setup_delivery.main(["--delivery", "http", "--topic", "t", "--region", "r", *URLS]) == 0
+    captured = capsys.readouterr()
+    assert "PUSH_TOKEN is not set" in captured.err and "token=***" in captured.out
+    assert (
+        setup_delivery.main(["--delivery", "http", "--topic", "t", "--region", "r", *URLS, "--create"]) == 2
+    )
     assert "PUSH_TOKEN" in capsys.readouterr().err
     monkeypatch.setenv("PUSH_TOKEN", "x" * 16)
     assert setup_delivery.main(["--delivery", "http", "--topic", "t", "--region", "r", *URLS[:2]]) == 2
@@ -87,3 +93,15 @@ def test_create_reports_failures_and_exits_non_zero(monkeypatch, capsys):
 @pytest.mark.parametrize("bad", ["0", "1001"])
 def test_max_receives_is_bounded(bad, capsys):
     assert setup_delivery.main(["--topic", "t", "--region", "r", "--max-receives", bad]) == 2
+
+
+def test_an_https_push_url_gets_a_warning_that_the_service_documents_http_only(monkeypatch, capsys):
+    # GIVEN function URLs as SCF gives them (https) WHEN the http path is planned
+    monkeypatch.setenv("PUSH_TOKEN", "x" * 16)
+    https = [u.replace("=http://", "=https://") if u.startswith("alert") else u for u in URLS]
+    assert setup_delivery.main(["--delivery", "http", "--topic", "t", "--region", "r", *https]) == 0
+    # THEN the one https URL is named in a warning that recommends the queue path
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and "alert_failures" in err and "--delivery queue" in err
+    assert setup_delivery.main(["--delivery", "http", "--topic", "t", "--region", "r", *URLS]) == 0
+    assert "warning:" not in capsys.readouterr().err

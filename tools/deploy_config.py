@@ -138,3 +138,40 @@ def queue_name(topic: str, spec: FunctionSpec) -> str:
 def dead_letter_queue_name(topic: str) -> str:
     """Where messages go after DEAD_LETTER_MAX_RECEIVES failed receives."""
     return f"{topic}-dead-letter"
+
+
+@dataclass(frozen=True)
+class CloudCall:
+    """One Tencent Cloud API action a function's code can call, and what must be on for it to."""
+
+    function: str
+    service: str  # the CAM service: batch, tag, tdmq
+    action: str
+    feature: str = ""  # "" = always; else the setting or delivery path that turns the call on
+    resource: str = "*"  # a CAM resource template; {region}, {uin}, {queue} are filled in
+
+
+# Batch supports resource-level permissions on jobs for these actions; the Tag API's are operation-level
+# (resource `*`). The queue data API's receive is documented on a queue resource, spelled `queue/` in
+# TDMQ-CMQ's CAM page and `cmqqueue/` in TDMQ's general list, so both are granted; BatchDeleteMessage
+# has no documented resource, so it gets `*` (README, open points).
+_JOB = "qcs::batch:{region}:uin/{uin}:job/*"
+_QUEUE = ("qcs::tdmq:{region}:uin/{uin}:queue/{queue}", "qcs::tdmq:{region}:uin/{uin}:cmqqueue/{queue}")
+CLOUD_CALLS = (
+    CloudCall("alert_failures", "batch", "DescribeJob", "ALERT_ENRICH", _JOB),
+    CloudCall("alert_failures", "batch", "DescribeTask", "ALERT_ENRICH", _JOB),
+    CloudCall("retry_interrupted", "batch", "DescribeJob", "", _JOB),
+    CloudCall("retry_interrupted", "batch", "RetryJobs", "", _JOB),
+    CloudCall("retry_interrupted", "batch", "TerminateJob", "", _JOB),
+    CloudCall("retry_interrupted", "batch", "DescribeTask", "RETRY_RULES", _JOB),
+    CloudCall("retry_interrupted", "tag", "GetResources", "RETRY_LEDGER=tags"),
+    CloudCall("retry_interrupted", "tag", "ModifyResourceTags", "RETRY_LEDGER=tags"),
+    *(
+        call
+        for spec_name in ("alert_failures", "retry_interrupted", "log_node_churn")
+        for call in (
+            CloudCall(spec_name, "tdmq", "BatchReceiveMessage", "delivery=queue", "|".join(_QUEUE)),
+            CloudCall(spec_name, "tdmq", "BatchDeleteMessage", "delivery=queue"),
+        )
+    ),
+)
