@@ -78,3 +78,17 @@ def tag_client(region: str, *, endpoint: str = "", timeout_s: int = 10, cred: An
     from tencentcloud.tag.v20180813 import tag_client as module
 
     return module.TagClient(cred or credentials(), region, client_profile(endpoint, timeout_s))
+
+
+def set_request_timeout(client: Any, seconds: float) -> None:
+    """Make `client`'s next request wait at most `seconds` for each connect and read.
+
+    The SDK fixes its timeout (HttpProfile.reqTimeout, whole seconds) when the client is built; the
+    connection it keeps reads `timeout` on every request, so a caller can cut it to the time left.
+    """
+    request = getattr(client, "request", None)
+    connection = getattr(request, "conn", None)
+    if connection is not None and hasattr(connection, "timeout"):
+        connection.timeout = max(0.1, float(seconds))
+    if request is not None and hasattr(request, "req_timeout"):
+        request.req_timeout = max(0.1, float(seconds))

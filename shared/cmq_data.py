@@ -25,6 +25,7 @@ MAX_POLLING_WAIT_S = 30
 CODE_NO_MESSAGE = 7000
 CODE_DELETE_PARTIAL = 6010
 CODE_DELETE_ALL_FAILED = 6020
+MIN_REQUEST_S = 0.2  # below this a request is not started
 
 
 class CmqError(BatchEventsError):
@@ -129,12 +130,16 @@ class CmqDataClient:
             raise CmqError(code, str(data.get("message", "")))
         return data
 
-    def receive(self, queue: str, count: int, wait_s: int) -> list[QueueMessage]:
-        """BatchReceiveMessage: up to `count` (1-16) messages, long-polling up to `wait_s` (0-30) s."""
+    def receive(
+        self, queue: str, count: int, wait_s: int, timeout_s: Optional[float] = None
+    ) -> list[QueueMessage]:
+        """BatchReceiveMessage: up to `count` (1-16) messages, long-polling up to `wait_s` (0-30) s;
+        the answer is awaited `timeout_s` at most (default: the wait plus 5 s)."""
         count = max(1, min(MAX_BATCH, count))
         wait_s = max(0, min(MAX_POLLING_WAIT_S, wait_s))
         params = {"queueName": queue, "numOfMsg": count, "pollingWaitSeconds": wait_s}
-        data = self.call("BatchReceiveMessage", params, timeout_s=wait_s + 5)
+        limit = wait_s + 5.0 if timeout_s is None else timeout_s
+        data = self.call("BatchReceiveMessage", params, timeout_s=limit)
         if data["code"] == CODE_NO_MESSAGE:
             return []
         messages = []
@@ -152,15 +157,29 @@ class CmqDataClient:
             )
         return messages
 
-    def delete(self, queue: str, handles: Sequence[str], timeout_s: float = 5.0) -> DeleteResult:
-        """BatchDeleteMessage in chunks of 16; per-handle failures (6010 / 6020) are returned, not raised."""
+    def delete(
+        self,
+        queue: str,
+        handles: Sequence[str],
+        timeout_s: float = 5.0,
+        time_left: Optional[Callable[[], float]] = None,
+    ) -> DeleteResult:
+        """BatchDeleteMessage in chunks of 16; per-handle failures (6010 / 6020) are returned, not raised.
+
+        With `time_left`, each chunk's timeout is cut to it, and no chunk starts once it is below
+        MIN_REQUEST_S (those handles are returned as failed: they will be delivered again).
+        """
         failed: list[tuple[str, str]] = []
         for start in range(0, len(handles), MAX_BATCH):
             chunk = handles[start : start + MAX_BATCH]
+            limit = timeout_s if time_left is None else min(timeout_s, time_left())
+            if limit < MIN_REQUEST_S:
+                failed.extend((h, "no time left to delete") for h in handles[start:])
+                break
             params: dict[str, Any] = {"queueName": queue}
             params.update({f"receiptHandle.{n}": h for n, h in enumerate(chunk, 1)})
             try:
-                data = self.call("BatchDeleteMessage", params, timeout_s=timeout_s)
+                data = self.call("BatchDeleteMessage", params, timeout_s=limit)
             except CmqError as exc:
                 failed.extend((h, str(exc)) for h in chunk)
                 continue

@@ -10,11 +10,13 @@ import base64
 import binascii
 import json
 import math
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .catalogue import EventName
 from .models import BatchEvent, ParsedInput, Rejection, SourceRecord, new_event
+from .text import clean_text, has_surrogate
 
 
 class _Reject(Exception):
@@ -78,14 +80,20 @@ def _parse_records(records: list[Any], allowed: frozenset[str]) -> ParsedInput:
 def source_from_cmq(cmq: Mapping[str, Any], index: int = 0) -> SourceRecord:
     """The source fields of one CMQ record (field names as the trigger sends them)."""
     return SourceRecord(
-        msg_id=_opt_str(cmq.get("msgId")),
-        topic_name=_opt_str(cmq.get("topicName")),
-        subscription_name=_opt_str(cmq.get("subscriptionName")),
-        publish_time=_opt_str(cmq.get("publishTime")),
+        msg_id=_outer_str(cmq.get("msgId")),
+        topic_name=_outer_str(cmq.get("topicName")),
+        subscription_name=_outer_str(cmq.get("subscriptionName")),
+        publish_time=_outer_str(cmq.get("publishTime")),
         tags=parse_tags(cmq.get("msgTag")),
-        request_id=_opt_str(cmq.get("requestId")),
+        request_id=_outer_str(cmq.get("requestId")),
         index=index,
     )
+
+
+def _outer_str(value: Any) -> Optional[str]:
+    """A field of the wrapper around msgBody (not sanitised with it): no lone surrogate, at most 1 KB."""
+    text = _opt_str(value)
+    return clean_text(text[:1024]) if text else None
 
 
 def parse_tags(value: Any) -> tuple[str, ...]:
@@ -98,7 +106,8 @@ def parse_tags(value: Any) -> tuple[str, ...]:
         items = value
     else:
         return ()
-    return tuple(str(t).strip() for t in items if str(t).strip())
+    tags = (_outer_str(t) for t in items if not isinstance(t, (dict, list)))
+    return tuple(t for t in tags if t)
 
 
 def parse_message(body: Any, source: SourceRecord) -> tuple[list[BatchEvent], list[Rejection]]:
@@ -125,7 +134,7 @@ def parse_message(body: Any, source: SourceRecord) -> tuple[list[BatchEvent], li
 def decode_body(body: Any) -> Mapping[str, Any]:
     """msgBody as a dict: it may be JSON text, base64 of JSON text, bytes, or a dict already."""
     if isinstance(body, dict):
-        return body
+        return _sanitised(body, None)
     if isinstance(body, (bytes, bytearray)):
         try:
             body = bytes(body).decode("utf-8")
@@ -145,9 +154,10 @@ def decode_body(body: Any) -> Mapping[str, Any]:
         except (binascii.Error, ValueError):
             raise _Reject("msgBody is neither JSON nor base64 of JSON") from None
         parsed = _loads(decoded, "msgBody is base64 but not of JSON")
+        text = decoded
     if not isinstance(parsed, dict):
         raise _Reject("msgBody JSON is not an object")
-    return parsed
+    return _sanitised(parsed, text)
 
 
 # json.loads skips surrounding whitespace with two regex matches per call; str.strip is cheaper,
@@ -160,10 +170,51 @@ def _loads(text: str, reason: str) -> Any:
     text = text.strip(_JSON_WHITESPACE)
     try:
         value, end = _DECODER.raw_decode(text)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise _Reject(reason) from None
+    except RecursionError:  # nesting at the parser's own edge (about 1,000 levels, less in a deep stack)
+        raise _Reject(f"msgBody nests deeper than {MAX_DEPTH} levels") from None
     if end != len(text):
         raise _Reject(reason)
+    return value
+
+
+# Deeper than this inside one message is a rejection: nothing Batch sends nests beyond a few levels,
+# and every later stage (fingerprint, log lines, chat bodies) re-encodes what it gets.
+MAX_DEPTH = 64
+# Python refuses to print an int of more than 4,300 digits (3.11+, sys.set_int_max_str_digits); 3.9 and
+# 3.10 would print it slowly. A number that large is no Batch field: the message is refused.
+MAX_INT_BITS = 14_000
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a JSON escape of U+D800-U+DFFF
+
+
+def _sanitised(message: dict[str, Any], text: Optional[str]) -> dict[str, Any]:
+    """The message, made safe for every later stage: lone surrogates become U+FFFD, nesting deeper than
+    MAX_DEPTH and unprintable numbers are a rejection. `text` is the JSON it was parsed from (None for a
+    dict handed in already): when it has no surrogate escape and too few brackets to nest that deep,
+    the walk is skipped, as it is for nearly every Batch message."""
+    if text is not None:
+        brackets = text.count("{") + text.count("[")
+        surrogates = "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
+        surrogates = surrogates or has_surrogate(text)
+        if brackets <= MAX_DEPTH and not surrogates:
+            return message
+    cleaned = _clean(message, 0)
+    assert isinstance(cleaned, dict)  # noqa: S101 - _clean keeps a value's type
+    return cleaned
+
+
+def _clean(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, (dict, list)):
+        if depth >= MAX_DEPTH:
+            raise _Reject(f"msgBody nests deeper than {MAX_DEPTH} levels")
+        if isinstance(value, list):
+            return [_clean(item, depth + 1) for item in value]
+        return {_clean(str(k), depth + 1): _clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        raise _Reject("msgBody holds a number too large to print")
     return value
 
 
@@ -186,12 +237,19 @@ def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchE
         spec = _BATCH_FIELDS.get(key)
         if spec is not None:
             values[spec[0]] = spec[1](value)
+    event_time = parse_time(entry.get("EventTime"))
+    problems: tuple[str, ...] = ()
+    if event_time is None and _opt_str(entry.get("EventTime")):
+        problems = (f"EventTime {_opt_str(entry.get('EventTime'))!r:.80} is not a time representable in UTC",)
+    if values["resource_created_time"] is None and _opt_str(batch.get("ResourceCreatedTime")):
+        problems += ("Batch.ResourceCreatedTime is not a time representable in UTC",)
     values.update(
         state=_state(batch),
         name=_NAMES.get(name_text),
         name_raw=name_text,
         version=_opt_str(entry.get("EventVersion")),
-        time=parse_time(entry.get("EventTime")),
+        time=event_time,
+        problems=problems,
         region=_opt_str(entry.get("Region")),
         vars=parse_vars(entry.get("EventVars")),
         batch=batch,
@@ -239,7 +297,11 @@ def _var_text(value: Any) -> str:
 
 
 def parse_time(value: Any) -> Optional[datetime]:
-    """ISO 8601 (`2018-06-15T14:43:17Z`, with an offset, or naive meaning UTC) as an aware datetime."""
+    """ISO 8601 (`2018-06-15T14:43:17Z`, with an offset, or naive meaning UTC) as an aware UTC datetime.
+
+    None when the text is no such time, or names one outside datetime's range once in UTC (year 1 at
+    +01:00): every later stage can then do arithmetic and formatting in UTC without overflowing.
+    """
     text = value.strip() if isinstance(value, str) else ""
     if not text:
         return None
@@ -253,8 +315,13 @@ def parse_time(value: Any) -> Optional[datetime]:
         except ValueError:
             return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+        return parsed.replace(tzinfo=timezone.utc)
+    if parsed.tzinfo is timezone.utc:
+        return parsed
+    try:
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _opt_str(value: Any) -> Optional[str]:
@@ -262,7 +329,10 @@ def _opt_str(value: Any) -> Optional[str]:
         return value.strip() or None
     if value is None or isinstance(value, (dict, list)):
         return None
-    text = str(value).strip()
+    try:
+        text = str(value).strip()
+    except ValueError:  # an int past Python's printable digits
+        return None
     return text or None
 
 

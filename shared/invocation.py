@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 DEFAULT_TIME_LIMIT_MS = 3000  # SCF's default timeout, used when the context does not say
+MIN_MARGIN_S = 0.5  # logging the outcome and answering take well under this
+
+
+def scaled_margin_s(time_limit_ms: int, ceiling_s: float) -> float:
+    """Seconds to keep free before SCF's timeout: a tenth of the limit, within 0.5 s and `ceiling_s`,
+    so that at SCF's default 3 s a function still has 2.5 s to act, and at a minute it keeps the ceiling."""
+    return min(ceiling_s, max(MIN_MARGIN_S, time_limit_ms / 1000.0 * 0.1))
 
 
 def _get(context: Any, key: str) -> Any:

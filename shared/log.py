@@ -8,7 +8,9 @@ import os
 import re
 import sys
 import time
-from typing import IO, Any, Iterable, Mapping, Optional
+from typing import IO, Any, Iterable, Mapping, Optional, TypeVar, cast
+
+from .text import clean_text
 
 # Settings whose values are secrets wherever they appear (webhook URLs carry their key in the URL).
 _SECRET_NAME = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY$|KEY_ID$|SECRETID|WEBHOOK_URL)", re.IGNORECASE)
@@ -21,6 +23,7 @@ _SECRET_PARAM = re.compile(
 _SECRET_PATH = re.compile(
     r"(?P<k>/open-apis/bot/v2/hook/|/services/)[A-Za-z0-9_\-/]+",
 )
+T = TypeVar("T")
 _MIN_SECRET_LEN = 6
 REDACTED = "***"
 # A text field longer than this is cut: one huge value (a 1 MB StateReason) must not make a log
@@ -57,6 +60,22 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     if "/services/" in text or "/hook/" in text:
         text = _SECRET_PATH.sub(lambda m: m.group("k") + REDACTED, text)
     return text
+
+
+def scrubbed(value: T, secrets: Optional[Iterable[str]] = None) -> T:
+    """`value` (a summary, an HTTP answer) with secrets removed from every text in it, and no lone
+    surrogate: SCF logs a function's return value as it is, outside this logger."""
+    return cast(T, _scrub(value, list(secret_values() if secrets is None else secrets)))
+
+
+def _scrub(value: Any, known: list[str]) -> Any:
+    if isinstance(value, str):
+        return clean_text(redact(value, known))
+    if isinstance(value, dict):
+        return {_scrub(k, known): _scrub(v, known) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v, known) for v in value]
+    return value
 
 
 def redact_url(url: str) -> str:
@@ -110,12 +129,30 @@ class JsonLogger:
         self.emit(record)
 
     def emit(self, record: Mapping[str, Any]) -> None:
-        """Write an already-shaped JSON object as one line, long texts clipped, secrets scrubbed."""
-        line = _ENCODER.encode(record)
-        if len(line) > MAX_FIELD_CHARS:  # only a long line can hold a field worth clipping
-            line = _ENCODER.encode(clip(record))
+        """Write an already-shaped JSON object as one line, long texts clipped, secrets scrubbed.
+
+        Never raises for what the record holds: a value that cannot be encoded (nested past the
+        encoder's recursion limit, a number past Python's printable digits) gives a line that says
+        so, and a lone surrogate becomes U+FFFD, so that stdout (UTF-8) always takes the line.
+        """
+        try:
+            line = _ENCODER.encode(record)
+            if len(line) > MAX_FIELD_CHARS:  # only a long line can hold a field worth clipping
+                line = _ENCODER.encode(clip(record))
+        except (RecursionError, ValueError, TypeError) as exc:
+            line = _ENCODER.encode(
+                {
+                    "ts": round(time.time(), 3),
+                    "level": "ERROR",
+                    "msg": "a log line could not be encoded",
+                    "function": self.function,
+                    "request_id": self.request_id,
+                    "lost_msg": clean_text(str(record.get("msg", "")))[:200],
+                    "error": type(exc).__name__,
+                }
+            )
         stream = self._stream if self._stream is not None else sys.stdout
-        stream.write(redact(line, self._secrets) + "\n")
+        stream.write(clean_text(redact(line, self._secrets)) + "\n")
 
     def info(self, message: str, **fields: Any) -> None:
         """An info line."""

@@ -18,7 +18,8 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 
 def fingerprint(entry: Mapping[str, Any]) -> str:
     """A content hash of one event: the same event republished under another msgId matches."""
-    return hashlib.sha256(_CANONICAL.encode(entry).encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: the envelope replaces lone surrogates, and a hash must never be what raises.
+    return hashlib.sha256(_CANONICAL.encode(entry).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class BatchEvent:
     raw: Mapping[str, Any]
     source: SourceRecord
     position: int
+    problems: tuple[str, ...] = ()  # what the envelope could not use but kept going (a time out of range)
 
     @cached_property
     def fingerprint(self) -> str:

@@ -21,6 +21,10 @@ from .log import JsonLogger
 from .models import SourceRecord
 from .settings import env_int, env_str
 
+RECEIVE_SLACK_S = 5.0  # beyond the long poll, what a receive may take to answer
+DELETE_TIMEOUT_S = 5.0
+DELETE_MARGIN_S = 0.2  # the summary is still logged after the delete
+
 
 @dataclass(frozen=True)
 class PollSettings:
@@ -93,7 +97,14 @@ def poll_queue(
             dequeue_count=message.dequeue_count,
             reason=outcome.retry_reason,
         )
-    result = client.delete(settings.queue, done, timeout_s=max(1.0, min(5.0, invocation.remaining_s())))
+    # Each delete request is cut to the time left; too late, the messages reappear after the
+    # visibility timeout and are deduplicated.
+    result = client.delete(
+        settings.queue,
+        done,
+        timeout_s=DELETE_TIMEOUT_S,
+        time_left=lambda: invocation.remaining_s(DELETE_MARGIN_S),
+    )
     for handle, reason in result.failed:
         log.error("message not deleted; it will be delivered again", receipt_handle=handle, reason=reason)
     summary.update(
@@ -121,11 +132,15 @@ def _drain(
             break
         wait = min(settings.wait_s if calls == 0 else 0, int(budget) - 1)
         count = min(MAX_BATCH, settings.max_messages - len(messages))
+        # The answer is awaited no longer than the time left before the reserve kept for handling.
+        timeout = min(max(0, wait) + RECEIVE_SLACK_S, budget)
         try:
-            got = client.receive(settings.queue, count, max(0, wait))
+            got = client.receive(settings.queue, count, max(0, wait), timeout_s=timeout)
         except CmqError as exc:
             log.error("queue receive failed", queue=settings.queue, code=exc.code, error=exc.message)
-            return messages, calls + 1, str(exc)
+            # The summary (the function's return value, logged by SCF unscrubbed) carries the code only:
+            # an error text can echo request parameters.
+            return messages, calls + 1, f"CMQ error {exc.code}"
         calls += 1
         if not got:
             break

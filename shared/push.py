@@ -23,6 +23,7 @@ from .invocation import Invocation
 from .log import JsonLogger
 from .models import SourceRecord
 from .settings import env_str
+from .text import clean_text
 
 # The push service gives up after about 15 s: answer before that, whatever SCF's timeout is.
 PUSH_DEADLINE_MS = 13000
@@ -45,7 +46,7 @@ def _answer(status: int, payload: Mapping[str, Any]) -> dict[str, Any]:
 def _lower_keys(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         return {}
-    return {str(k).lower(): str(v) for k, v in value.items()}
+    return {clean_text(str(k)).lower(): clean_text(str(v)) for k, v in value.items()}
 
 
 def _query_value(query: Any, name: str) -> Optional[str]:
@@ -54,13 +55,17 @@ def _query_value(query: Any, name: str) -> Optional[str]:
     value = query.get(name)
     if isinstance(value, list):
         value = value[0] if value else None
-    return value if isinstance(value, str) else None
+    return clean_text(value) if isinstance(value, str) else None
+
+
+def _token_bytes(token: str) -> bytes:
+    return token.encode("utf-8", "surrogatepass")
 
 
 def _try_json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting at the C parser's edge
         return None
 
 
@@ -68,7 +73,7 @@ def read_push(event: Mapping[str, Any]) -> tuple[SourceRecord, Any, str]:
     """The pushed message as (source, Batch message body, format name)."""
     headers = _lower_keys(event.get("headers"))
     raw = event.get("body")
-    text = raw if isinstance(raw, str) else ""
+    text = clean_text(raw) if isinstance(raw, str) else ""
     if event.get("isBase64Encoded") and text:
         try:
             text = base64.b64decode(text, validate=True).decode("utf-8")
@@ -114,7 +119,8 @@ def handle_push(
     if not given:
         log.warning("push refused: no token", path=event.get("path"))
         return _answer(401, {"error": "token required"})
-    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+    # surrogatepass: a token with a lone surrogate is simply wrong, never an exception.
+    if not hmac.compare_digest(_token_bytes(given), _token_bytes(expected)):
         log.warning("push refused: wrong token", path=event.get("path"))
         return _answer(403, {"error": "token rejected"})
     source, body, fmt = read_push(event)

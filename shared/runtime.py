@@ -9,7 +9,7 @@ from .concern import Concern, Outcome, parse_only, process
 from .envelope import parse_trigger_event
 from .errors import RetryableFailure
 from .invocation import Invocation
-from .log import JsonLogger
+from .log import JsonLogger, scrubbed
 from .poller import poll_queue
 from .push import handle_push, is_http_event
 from .settings import env_list
@@ -32,9 +32,9 @@ def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[st
     invocation = Invocation.from_context(context)
     log = JsonLogger(function, invocation.request_id)
     if is_timer_event(event):
-        return poll_queue(concern, invocation, log)
+        return scrubbed(poll_queue(concern, invocation, log))
     if is_http_event(event):
-        return handle_push(event, concern, invocation, log)
+        return scrubbed(handle_push(event, concern, invocation, log))
     records = event.get("Records") if isinstance(event, Mapping) else None
     capture_raw("cmq_record", records if isinstance(records, list) else [event], log)
     parsed = parse_trigger_event(event, env_list("BATCH_TOPIC_NAMES"))
@@ -45,5 +45,5 @@ def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[st
             reason=outcome.retry_reason,
             records=sorted(outcome.retry_records),
         )
-        raise RetryableFailure(outcome.retry_reason or "handling failed; a retry can help")
-    return summary
+        raise RetryableFailure(scrubbed(outcome.retry_reason or "handling failed; a retry can help"))
+    return scrubbed(summary)

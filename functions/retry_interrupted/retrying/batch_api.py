@@ -80,7 +80,9 @@ class BatchApi:
 
         request = models.DescribeJobRequest()
         request.JobId = job_id
-        response = self.caller.call("DescribeJob", lambda: self.client.DescribeJob(request))
+        response = self.caller.call(
+            "DescribeJob", lambda: self.client.DescribeJob(request), client=self.client
+        )
         return _job_view(job_id, as_dict(response))
 
     def failed_instances(self, job_id: str, task_names: Iterable[str]) -> list[FailedInstance]:
@@ -115,7 +117,9 @@ class BatchApi:
         return out
 
     def _describe_task(self, request: Any) -> dict[str, Any]:
-        return as_dict(self.caller.call("DescribeTask", lambda: self.client.DescribeTask(request)))
+        return as_dict(
+            self.caller.call("DescribeTask", lambda: self.client.DescribeTask(request), client=self.client)
+        )
 
     def retry_jobs(self, job_ids: list[str]) -> None:
         """RetryJobs for at most 100 jobs (the caller batches)."""
@@ -125,7 +129,9 @@ class BatchApi:
             raise ValueError(f"RetryJobs takes 1 to {RETRY_JOBS_LIMIT} job ids, not {len(job_ids)}")
         request = models.RetryJobsRequest()
         request.JobIds = list(job_ids)
-        self.caller.call("RetryJobs", lambda: self.client.RetryJobs(request), mutating=True)
+        self.caller.call(
+            "RetryJobs", lambda: self.client.RetryJobs(request), mutating=True, client=self.client
+        )
 
     def terminate_job(self, job_id: str) -> None:
         """TerminateJob: asynchronous; releases the instances a FAILED_INTERRUPTED job keeps."""
@@ -133,4 +139,6 @@ class BatchApi:
 
         request = models.TerminateJobRequest()
         request.JobId = job_id
-        self.caller.call("TerminateJob", lambda: self.client.TerminateJob(request), mutating=True)
+        self.caller.call(
+            "TerminateJob", lambda: self.client.TerminateJob(request), mutating=True, client=self.client
+        )

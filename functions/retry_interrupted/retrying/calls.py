@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, TypeVar
 
+from shared.cloud import set_request_timeout
+
 from .errors import ApiError
 from .timing import Deadline
 
@@ -25,6 +27,8 @@ _STATE_PREFIXES = ("UnsupportedOperation", "ResourceInUse", "FailedOperation")
 MAX_TRIES = 8
 BASE_DELAY_S = 0.5
 MAX_DELAY_S = 8.0
+MAX_CALL_S = 10.0  # the longest any one request may wait for its answer
+MIN_CALL_S = 0.5  # below this a request is not started: it would be cut off, its effect unknown
 
 
 def is_transient(code: str) -> bool:
@@ -56,18 +60,25 @@ class Caller:
         step = min(MAX_DELAY_S, BASE_DELAY_S * (2**attempt))
         return float(step / 2 + self.deadline.timing.random() * step / 2)
 
-    def call(self, action: str, fn: Callable[[], T], *, mutating: bool = False) -> T:
+    def call(self, action: str, fn: Callable[[], T], *, mutating: bool = False, client: Any = None) -> T:
         """`fn()` or ApiError (transient=True when time or tries ran out on transient errors).
 
-        A `mutating` call is sent again only after throttling, never after an answer that was lost.
+        No request starts without MIN_CALL_S left before the deadline (which keeps the margin), and
+        `client`'s request timeout is cut to the time left before each one, so no answer is awaited
+        past the deadline. A `mutating` call is sent again only after throttling, never after an
+        answer that was lost.
         """
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-        if mutating and self.deadline.remaining_s() <= 0:
-            # SCF would stop us mid-request: leave the change to the redelivery, which sees the state.
-            raise ApiError(action, "DeadlineExceeded", "no time left for a state change", transient=True)
         attempt = 0
         while True:
+            remaining = self.deadline.remaining_s()
+            if remaining < MIN_CALL_S:
+                # SCF would stop us mid-request: leave it to the redelivery, which sees the state.
+                what = "a state change" if mutating else "another request"
+                raise ApiError(action, "DeadlineExceeded", f"no time left for {what}", transient=True)
+            if client is not None:
+                set_request_timeout(client, min(MAX_CALL_S, remaining))
             self.calls += 1
             try:
                 return fn()

@@ -7,14 +7,14 @@ from typing import Any, Optional
 
 from shared.concern import Concern, Outcome
 from shared.errors import ConfigError
-from shared.invocation import Invocation
+from shared.invocation import Invocation, scaled_margin_s
 from shared.log import JsonLogger
 from shared.models import ParsedInput
 
 from . import timing as timing_module
 from .batch_api import FAILED, FAILED_INTERRUPTED, RETRY_JOBS_LIMIT, BatchApi
 from .calls import Caller, is_state_error
-from .config import RetryConfig, load_config
+from .config import WAIT_MARGIN_S, RetryConfig, load_config
 from .decide import Action, decide, declined
 from .errors import ApiError
 from .jobs import JobWork, group_jobs
@@ -84,7 +84,10 @@ class _Run:
 
         self.cfg = cfg
         self.log = log
-        self.deadline = Deadline(invocation, cfg.margin_s, timing)
+        margin = cfg.margin_s
+        if margin is None:
+            margin = scaled_margin_s(invocation.time_limit_ms, WAIT_MARGIN_S)
+        self.deadline = Deadline(invocation, margin, timing)
         self.caller = Caller(self.deadline)
         self.cred = credentials()
         self.ledger = self._ledger(uin)

@@ -24,8 +24,10 @@ DEFAULT_TAG_KEY = "batch-events-retry"
 _TAG_KEY = re.compile(r"^[A-Za-z0-9+\-=._:/@]{1,127}$")
 _RESERVED_TAG_PREFIXES = ("qcloud", "tencent", "project")
 MAX_RETRIES_VAR = "max_retries"
-# Seconds kept free before SCF's timeout: waits and backoffs stop there, so the handler can still
-# log, answer and (when a new delivery can help) raise before SCF kills it.
+# Seconds kept free before SCF's timeout, at most: waits, backoffs and requests stop there, so the
+# handler can still log, answer and (when a new delivery can help) raise before SCF kills it. The
+# margin scales down with shorter limits (shared.invocation.scaled_margin_s): at SCF's default 3 s a
+# fixed 3 s would leave no time to act at all.
 WAIT_MARGIN_S = 3.0
 
 
@@ -41,7 +43,7 @@ class RetryConfig:
     tag_key: str = DEFAULT_TAG_KEY
     account_uin: str = ""
     rules: tuple[Rule, ...] = ()
-    margin_s: float = WAIT_MARGIN_S
+    margin_s: Optional[float] = None  # None: scaled to the invocation's time limit, at most WAIT_MARGIN_S
     endpoint: str = ""
 
     @property

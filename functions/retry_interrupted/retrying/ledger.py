@@ -99,7 +99,7 @@ class TagLedger:
         request = models.GetResourcesRequest()
         request.ResourceList = [resource]
         client = self._client_for(region)
-        data = as_dict(self._caller.call("GetResources", lambda: client.GetResources(request)))
+        data = as_dict(self._caller.call("GetResources", lambda: client.GetResources(request), client=client))
         for mapping in data.get("ResourceTagMappingList") or []:
             if not isinstance(mapping, dict) or mapping.get("Resource") != resource:
                 continue
@@ -119,4 +119,4 @@ class TagLedger:
         tag.TagValue = entry.encode()
         request.ReplaceTags = [tag]
         client = self._client_for(region)
-        self._caller.call("ModifyResourceTags", lambda: client.ModifyResourceTags(request))
+        self._caller.call("ModifyResourceTags", lambda: client.ModifyResourceTags(request), client=client)
