@@ -6,8 +6,10 @@ path does not call the cloud does not pay for it at cold start.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import Any, Mapping, Optional
+import threading
+from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlparse
 
 from .errors import ConfigError
@@ -92,3 +94,39 @@ def set_request_timeout(client: Any, seconds: float) -> None:
         connection.timeout = max(0.1, float(seconds))
     if request is not None and hasattr(request, "req_timeout"):
         request.req_timeout = max(0.1, float(seconds))
+
+
+# One client per SCF instance, kind, region and endpoint: module state survives warm invocations, so
+# the SDK's requests session (and its TLS connection) is reused instead of a handshake per invocation.
+_CLIENTS: dict[tuple[str, str, str], tuple[str, Callable[..., Any], Any]] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _credential_key(cred: Any) -> str:
+    """Tells one set of credentials from another without keeping their text as a key."""
+    parts = [str(getattr(cred, name, "") or "") for name in ("secret_id", "secret_key", "token")]
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def cached_client(kind: str, region: str, *, endpoint: str = "", timeout_s: int = 10) -> Any:
+    """The instance's `batch` or `tag` client for `region`, built once and kept across invocations;
+    built again when the credentials change (SCF rotates the role's temporary keys in the environment).
+    Callers cut each request's timeout to their time left (set_request_timeout)."""
+    factories: dict[str, Callable[..., Any]] = {"batch": batch_client, "tag": tag_client}
+    cred = credentials()
+    fingerprint = _credential_key(cred)
+    key = (kind, region, endpoint)
+    factory = factories[kind]
+    with _CLIENTS_LOCK:
+        held = _CLIENTS.get(key)
+        if held is not None and held[0] == fingerprint and held[1] is factory:
+            return held[2]
+        client = factory(region, endpoint=endpoint, timeout_s=timeout_s, cred=cred)
+        _CLIENTS[key] = (fingerprint, factory, client)
+        return client
+
+
+def forget_clients() -> None:
+    """Drop every kept client (tests)."""
+    with _CLIENTS_LOCK:
+        _CLIENTS.clear()

@@ -249,7 +249,9 @@ class StuckBatch:
         self.timeout_s = 0.0
         self.calls: list[tuple[str, float]] = []
 
-    def factory(self, region: str, *, endpoint: str = "", timeout_s: int = 10) -> StuckBatch:
+    def factory(
+        self, region: str, *, endpoint: str = "", timeout_s: int = 10, cred: Any = None
+    ) -> StuckBatch:
         """Stands in for shared.cloud.batch_client; remembers the timeout each call gets."""
         self.timeout_s = timeout_s
         return self
@@ -272,6 +274,8 @@ def test_enrichment_starts_no_batch_call_whose_timeout_exceeds_the_time_left(mon
     cfg = AlertConfig(enrich=True, margin_s=2.0)
     batch = StuckBatch(clock, invocation, cfg.margin_s, took_s=19.0)
     monkeypatch.setattr("shared.cloud.batch_client", batch.factory)
+    monkeypatch.setenv("TENCENTCLOUD_SECRETID", "AKIDenrich")
+    monkeypatch.setenv("TENCENTCLOUD_SECRETKEY", "enrichKey")
     groups, _ = group_events(parse_trigger_event(load_event("cmq_topic_job_failed.json")).known_events, None)
     out = io.StringIO()
     # WHEN the group is enriched

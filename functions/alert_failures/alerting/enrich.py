@@ -59,8 +59,12 @@ class _Timed:
         call = getattr(self._client, action)
 
         def timed(*args: Any) -> Any:
+            from shared.cloud import set_request_timeout
+
             if self._deadline.remaining_s() < max(self._timeout_s, MIN_SEND_S):
                 raise _NoTimeLeft(action)
+            # The client is the instance's, kept across invocations: its timeout is set per call.
+            set_request_timeout(self._client, self._timeout_s)
             return call(*args)
 
         return timed
@@ -114,7 +118,7 @@ def enrich(
     groups: list[Group], config: AlertConfig, deadline: Deadline, log: JsonLogger
 ) -> dict[GroupKey, Enrichment]:
     """Enrichment per job group; a group whose calls fail (or that time does not allow) gets none."""
-    from shared.cloud import batch_client
+    from shared.cloud import cached_client
 
     out: dict[GroupKey, Enrichment] = {}
     clients: dict[str, Any] = {}
@@ -131,8 +135,8 @@ def enrich(
             break
         try:
             if group.key.region not in clients:
-                clients[group.key.region] = batch_client(
-                    group.key.region, endpoint=config.batch_endpoint, timeout_s=timeout_s
+                clients[group.key.region] = cached_client(
+                    "batch", group.key.region, endpoint=config.batch_endpoint, timeout_s=timeout_s
                 )
             out[group.key] = describe(_Timed(clients[group.key.region], deadline, timeout_s), group)
         except _NoTimeLeft as exc:

@@ -80,8 +80,6 @@ class _Run:
     """One invocation's work: clients, ledger and deadline shared by every job."""
 
     def __init__(self, cfg: RetryConfig, invocation: Invocation, log: JsonLogger, uin: str, timing: Timing):
-        from shared.cloud import credentials
-
         self.cfg = cfg
         self.log = log
         margin = cfg.margin_s
@@ -89,22 +87,18 @@ class _Run:
             margin = scaled_margin_s(invocation.time_limit_ms, WAIT_MARGIN_S)
         self.deadline = Deadline(invocation, margin, timing)
         self.caller = Caller(self.deadline)
-        self.cred = credentials()
         self.ledger = self._ledger(uin)
         self._apis: dict[str, BatchApi] = {}
 
-    def _timeout_s(self) -> int:
-        # A call never outlives the invocation: SCF would kill us mid-request instead.
-        return int(max(1.0, min(10.0, self.deadline.remaining_s())))
-
     def _api(self, region: str) -> BatchApi:
         if region not in self._apis:
-            from shared.cloud import batch_client
+            from shared.cloud import cached_client
 
-            client = batch_client(
-                region, endpoint=self.cfg.endpoint, timeout_s=self._timeout_s(), cred=self.cred
+            # Kept across invocations (one TLS connection per instance and region); every call cuts
+            # its timeout to the time left (Caller).
+            self._apis[region] = BatchApi(
+                cached_client("batch", region, endpoint=self.cfg.endpoint), self.caller
             )
-            self._apis[region] = BatchApi(client, self.caller)
         return self._apis[region]
 
     def _ledger(self, uin: str) -> Ledger:
@@ -116,14 +110,10 @@ class _Run:
                 "RETRY_LEDGER=tags needs the account UIN to name job resources: SCF passes it in the "
                 "context (tencentcloud_uin); set RETRY_ACCOUNT_UIN, or RETRY_LEDGER=memory for local runs"
             )
-        from shared.cloud import tag_client
-
-        clients: dict[str, Any] = {}
+        from shared.cloud import cached_client
 
         def client_for(region: str) -> Any:
-            if region not in clients:
-                clients[region] = tag_client(region, timeout_s=self._timeout_s(), cred=self.cred)
-            return clients[region]
+            return cached_client("tag", region)
 
         return TagLedger(client_for, self.caller, account, self.cfg.tag_key)
 
