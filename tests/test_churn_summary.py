@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from churn.summary import Churn, rate, spread
 from hypothesis import given
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import json_lines, load_event, load_handler
 
+_TICKS = itertools.count()
 NODE_EVENTS = (
     "COMPUTE_NODE_CREATED",
     "COMPUTE_NODE_CREATION_FAILED",
@@ -18,9 +21,10 @@ NODE_EVENTS = (
 )
 
 
-def _record(event, node="node-1", env="env-1", age=None, fingerprint=None, **extra):
+def _record(event, node="node-1", env="env-1", age=None, at=None, **extra):
     record = {"kind": "node_event", "event": event, "env_id": env, "node_id": node, "node_age_s": age}
-    record["fingerprint"] = fingerprint or f"{event}/{node}/{env}/{age}"
+    # a distinct time per record built: each is its own event unless a test says otherwise
+    record["event_time"] = at or f"2026-11-20T08:00:00.{next(_TICKS):06d}Z"
     record.update(extra)
     return record
 
@@ -113,9 +117,9 @@ def test_negative_ages_count_as_zero_and_unknown_ages_are_left_out():
 def test_a_node_event_naming_no_node_counts_as_its_own_node():
     # GIVEN two creation failures with neither node nor instance id, and one with an instance id only
     records = [
-        _record("COMPUTE_NODE_CREATION_FAILED", node=None, fingerprint="f1"),
-        _record("COMPUTE_NODE_CREATION_FAILED", node=None, fingerprint="f2"),
-        _record("COMPUTE_NODE_CREATION_FAILED", node=None, instance_id="ins-1", fingerprint="f3"),
+        _record("COMPUTE_NODE_CREATION_FAILED", node=None, at="2026-11-20T08:01:00Z"),
+        _record("COMPUTE_NODE_CREATION_FAILED", node=None, at="2026-11-20T08:02:00Z"),
+        _record("COMPUTE_NODE_CREATION_FAILED", node=None, instance_id="ins-1", at="2026-11-20T08:03:00Z"),
     ]
     # WHEN summarised THEN three nodes, three failed attempts
     (s,) = _summaries(records)
@@ -141,14 +145,26 @@ def test_environments_are_summarised_apart_sorted_with_the_unknown_one_last():
     )
 
 
-def test_each_fingerprint_is_counted_once():
-    # GIVEN the same record twice WHEN added THEN the second is refused and counted as a duplicate
+def test_each_event_is_counted_once_by_its_name_environment_node_and_time():
+    # GIVEN the same event twice, once from another delivery (another msg id and position)
     churn = Churn()
-    record = _record("COMPUTE_NODE_CREATED")
+    record = _record("COMPUTE_NODE_CREATED", msg_id="m1", position=0)
     assert churn.add(record) is True
-    assert churn.add(dict(record)) is False
+    assert churn.add({**record, "msg_id": "m2", "position": 3}) is False
+    # THEN the second is refused and counted as a duplicate; the same node's next transition is not
+    assert churn.add({**record, "event": "COMPUTE_NODE_RUNNING"}) is True
+    assert churn.add({**record, "event_time": "2026-11-20T09:00:00Z"}) is True
     assert churn.duplicates == 1
-    assert churn.summaries()[0]["events"] == 1
+    assert churn.summaries()[0]["events"] == 3
+
+
+def test_records_without_a_time_fall_back_to_their_fingerprint_or_their_delivery():
+    churn = Churn()
+    old = {"kind": "node_event", "event": "COMPUTE_NODE_CREATED", "env_id": "e", "fingerprint": "f"}
+    assert churn.add(old) is True and churn.add(dict(old)) is False
+    new = {"kind": "node_event", "event": "COMPUTE_NODE_CREATED", "env_id": "e", "msg_id": "m", "position": 1}
+    assert churn.add(new) is True and churn.add(dict(new)) is False
+    assert churn.add({**new, "position": 2}) is True
 
 
 def test_a_record_without_an_event_name_is_refused():
@@ -170,7 +186,7 @@ _records = st.lists(
         node=st.sampled_from(["n1", "n2", "n3", None]),
         env=st.sampled_from(["env-1", "env-2", None]),
         age=st.one_of(st.none(), st.integers(-100, 10**6), st.floats(0, 1e6)),
-        fingerprint=st.text("abcdef", min_size=1, max_size=3),
+        at=st.sampled_from(["2026-11-20T08:00:00Z", "2026-11-20T08:00:01Z"]),
     ),
     max_size=60,
 )
@@ -183,7 +199,8 @@ def test_summary_invariants_hold_for_any_records(records):
     counted = sum(churn.add(r) for r in records)
     summaries = churn.summaries()
     # THEN every distinct event is counted exactly once, in exactly one environment
-    assert sum(s["events"] for s in summaries) == counted == len({r["fingerprint"] for r in records})
+    keys = {(r["event"], r["env_id"], r["node_id"], r["event_time"]) for r in records}
+    assert sum(s["events"] for s in summaries) == counted == len(keys)
     assert counted + churn.duplicates == len(records)
     for s in summaries:
         assert sum(s["counts"].values()) == s["events"]

@@ -9,8 +9,8 @@ time (matplotlib, from requirements-report.txt: an optional extra, never deploye
 A line may be the log line itself or a CLS record that carries it in a text field such as
 `SCF_Message` (possibly after a timestamp / request-id prefix). Lines that are not JSON, or
 node_event lines without an event name, are counted and listed, never fatal. The figures come
-from the node_event lines (each event counted once, by fingerprint), so an export that also
-holds churn_summary lines is not counted twice.
+from the node_event lines (each event counted once, by its name, environment, node and time), so
+an export that also holds churn_summary lines is not counted twice.
 """
 
 from __future__ import annotations

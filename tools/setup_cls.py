@@ -79,7 +79,7 @@ SUB_FIELDS: tuple[Field, ...] = (
     *_fields(
         "text",
         "level msg function request_id kind event region env_id env_name node_id instance_id "
-        "node_state state_reason fingerprint msg_id channel group host reason job_id state action "
+        "node_state state_reason event_time msg_id channel group host reason job_id state action "
         "error_code",
         chinese="env_name state_reason reason",
     ),
@@ -206,9 +206,15 @@ def statement(search: str, columns: Sequence[str], where: str, tail: str = "") -
 
 
 TIME = f"histogram(cast(__TIMESTAMP__ as timestamp), interval {BUCKET}) as analytic_time"
-# A node is its node id, else its CVM instance id; a node event naming neither (typically a
-# creation failure) is one node of its own, as in churn/summary.py.
-NODE = f"coalesce({field('node_id')}, {field('instance_id')}, {field('fingerprint')})"
+# One event is its name, environment, node and time, whichever delivery logged it (churn/summary.py's
+# event_key); a node is its node id, else its CVM instance id, else (a node event naming neither,
+# typically a creation failure) that event itself.
+EVENT_KEY = (
+    f"concat({field('event')}, '|', coalesce({field('env_id')}, ''), '|', "
+    f"coalesce({field('node_id')}, {field('instance_id')}, ''), '|', "
+    f"coalesce({field('event_time')}, concat({field('msg_id')}, '#', {field('position')})))"
+)
+NODE = f"coalesce({field('node_id')}, {field('instance_id')}, {EVENT_KEY})"
 NODE_EVENT = _is("kind", "node_event")
 CREATED, CREATION_FAILED = "COMPUTE_NODE_CREATED", "COMPUTE_NODE_CREATION_FAILED"
 ABNORMAL, DELETING = "COMPUTE_NODE_ABNORMAL", "COMPUTE_NODE_DELETING"
@@ -274,7 +280,7 @@ def charts() -> tuple[Chart, ...]:
             "line",
             statement(
                 "node_event",
-                [TIME, env, f"count(distinct {field('fingerprint')}) as events"],
+                [TIME, env, f"count(distinct {EVENT_KEY}) as events"],
                 NODE_EVENT,
                 "group by analytic_time, env_id order by analytic_time limit 10000",
             ),
@@ -287,7 +293,7 @@ def charts() -> tuple[Chart, ...]:
                 [
                     env,
                     f"max({field('env_name')}) as env_name",
-                    f"count(distinct {field('fingerprint')}) as events",
+                    f"count(distinct {EVENT_KEY}) as events",
                     f"{_distinct_nodes_if(_is('event', CREATED))} as created",
                     f"{_distinct_nodes_if(_is('event', DELETING))} as deleted",
                     f"{_distinct_nodes_if(_is('event', CREATION_FAILED))} as creation_failed",

@@ -8,7 +8,7 @@ from shared.log import JsonLogger
 from shared.models import ParsedInput
 
 from .records import is_churn_event, node_event_record
-from .summary import Churn
+from .summary import Churn, event_key
 
 
 def log_node_churn(parsed: ParsedInput, invocation: Invocation, log: JsonLogger) -> Outcome:
@@ -29,7 +29,7 @@ def log_node_churn(parsed: ParsedInput, invocation: Invocation, log: JsonLogger)
                 "duplicate node event skipped",
                 msg_id=event.source.msg_id,
                 position=event.position,
-                fingerprint=event.fingerprint,
+                event_key=event_key(record),
             )
             continue
         log.write("INFO", "node event", record)

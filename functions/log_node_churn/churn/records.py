@@ -61,5 +61,4 @@ def node_event_record(event: BatchEvent) -> dict[str, Any]:
         "event_vars": dict(event.vars),
         "msg_id": event.source.msg_id,
         "position": event.position,
-        "fingerprint": event.fingerprint,
     }

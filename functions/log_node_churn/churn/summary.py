@@ -124,13 +124,24 @@ def _node_key(record: Mapping[str, Any]) -> str:
     if node:
         return node
     # A node event that names no node still is one node (typically a creation failure).
-    anonymous = text(record.get("fingerprint")) or f"{record.get('msg_id')}#{record.get('position')}"
-    return f"?{anonymous}"
+    return f"?{event_key(record)}"
+
+
+def event_key(record: Mapping[str, Any]) -> str:
+    """What makes one event one event, whichever delivery or invocation logged it: its name,
+    environment, node and time (Batch publishes one event per node per transition). A record
+    without a time falls back to its `fingerprint` (lines logged before it was dropped), then to
+    its delivery (msg id and position), which still tells it from the others in its message."""
+    moment = text(record.get("event_time"))
+    if moment is not None:
+        node = text(record.get("node_id")) or text(record.get("instance_id")) or ""
+        return "|".join((text(record.get("event")) or "", text(record.get("env_id")) or "", node, moment))
+    return text(record.get("fingerprint")) or f"{record.get('msg_id')}#{record.get('position')}"
 
 
 @dataclass
 class Churn:
-    """node_event records grouped by environment, each event counted once (by fingerprint)."""
+    """node_event records grouped by environment, each event counted once (by its natural key)."""
 
     envs: dict[Optional[str], EnvChurn] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
@@ -141,12 +152,11 @@ class Churn:
         event = text(record.get("event"))
         if event is None:
             raise ValueError("node_event record has no event name")
-        fingerprint = text(record.get("fingerprint"))
-        if fingerprint is not None:
-            if fingerprint in self.seen:
-                self.duplicates += 1
-                return False
-            self.seen.add(fingerprint)
+        key = event_key(record)
+        if key in self.seen:
+            self.duplicates += 1
+            return False
+        self.seen.add(key)
         env_id = text(record.get("env_id"))
         env = self.envs.get(env_id)
         if env is None:
