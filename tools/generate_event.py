@@ -3,7 +3,7 @@
     python -m tools.generate_event JOB_FAILED --job-id job-1 --records 3 --base64 > my.json
 
 Field names follow the seed for compute-node events; job and task fields are not publicly
-documented (README: open points), so these samples use the names DescribeJob answers with.
+documented (docs/open-points.md), so these samples use the names DescribeJob answers with.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
 queue: a dead-letter queue, then per function a queue (visibility timeout twice the polling run,
 12 h retention, dead-letter after 5 receives) and a topic subscription (Protocol=queue,
 NotifyContentFormat=SIMPLIFIED). http: per function a subscription (Protocol=http) pushing to the
-function URL with `?token=$PUSH_TOKEN`. cmq: nothing to create; `sls deploy` makes the trigger.
+function URL with `?token=$PUSH_TOKEN`. cmq: nothing to create; `components deploy` makes the trigger.
 The push token is read from the environment and never printed.
 """
 
@@ -100,7 +100,7 @@ def http_steps(topic: str, push_urls: dict[str, str], token: str, content_format
     missing = [s.name for s in FUNCTIONS if s.name not in push_urls]
     if missing:
         raise SetupError(
-            f"--push-url is missing for: {', '.join(missing)} (see `sls info` for function URLs)"
+            f"--push-url is missing for: {', '.join(missing)} (`components info` prints the function URLs)"
         )
     steps = []
     for spec in FUNCTIONS:
@@ -127,7 +127,7 @@ def http_steps(topic: str, push_urls: dict[str, str], token: str, content_format
 
 def push_url_warnings(push_urls: dict[str, str]) -> list[str]:
     """What contradicts the documentation: TDMQ-CMQ documents push endpoints as `http://` only, while
-    SCF function URLs are `https://` (README, open points: unconfirmed which way the service goes)."""
+    SCF function URLs are `https://` (docs/open-points.md: unconfirmed which way the service goes)."""
     return [
         f"warning: --push-url for {name} is https://, but TDMQ-CMQ documents http:// push endpoints only "
         "(CreateCmqSubscribe: 'must start with http://'); the subscription may be refused or never "
@@ -178,7 +178,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.delivery == "cmq":
-            print("cmq: nothing to create; `sls deploy` creates each function's CMQ-topic trigger.")
+            print("cmq: nothing to create; `components deploy` creates each function's CMQ-topic trigger.")
             return 0
         if args.delivery == "queue":
             if not 1 <= args.max_receives <= 1000:

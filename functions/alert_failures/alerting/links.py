@@ -1,4 +1,4 @@
-"""Batch console links. The exact URL shape of the console's detail pages is unconfirmed (README)."""
+"""Batch console links. The console detail pages' URL shape is unconfirmed (docs/open-points.md)."""
 
 from __future__ import annotations
 
