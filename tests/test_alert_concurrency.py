@@ -8,7 +8,6 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Optional
-from urllib.parse import urlparse
 
 from alerting import AlertConfig, alert_failures, load_config
 from alerting.delivery import CHANNEL_DOWN, MIN_SEND_S, Deadline
@@ -20,7 +19,7 @@ from shared.envelope import parse_trigger_event
 from shared.http import HttpError, HttpResponse
 from shared.invocation import Invocation
 from shared.log import JsonLogger
-from tests.fakes.chat import CHANNELS, FakeTime, channel_env
+from tests.fakes.chat import CHANNELS, FakeTime, channel_env, channel_of
 from tests.helpers import load_event
 
 EVENT = "cmq_topic_alert_groups.json"  # three groups, from records 0, 1 and 2
@@ -28,13 +27,6 @@ GROUPS = 3
 ALL_RECORDS = frozenset({0, 1, 2})
 # Between the Sender reading the time left and the fake POST reading it again: microseconds, in practice.
 EPS = 0.02
-HOSTS = {
-    "alert-relay.internal": "webhook",
-    "qyapi.weixin.qq.com": "wecom",
-    "oapi.dingtalk.com": "dingtalk",
-    "open.feishu.cn": "feishu",
-    "hooks.slack.com": "slack",
-}
 OK = {
     "webhook": HttpResponse(200, ""),
     "wecom": HttpResponse(200, '{"errcode": 0, "errmsg": "ok"}'),
@@ -78,7 +70,7 @@ class Robots:
 
     def post(self, url: str, *, json_body: Any, params: Any, timeout_s: float) -> HttpResponse:
         """What shared.http.post would answer, after as long as the scripted robot takes."""
-        channel = HOSTS[urlparse(url).hostname or ""]
+        channel = channel_of(url)
         remaining = self.invocation.remaining_s(self.margin_s)
         try:
             if channel in self.hang:

@@ -86,8 +86,8 @@ def test_retry_records_are_exactly_the_records_of_the_failed_groups(robots, monk
 
 
 def test_server_error_and_connection_reset_are_retried_but_a_timeout_is_not(robots, monkeypatch):
-    # GIVEN the webhook answering 503 then resetting, and Slack timing out
-    switch_on(monkeypatch, "webhook", "slack")
+    # GIVEN the webhook answering 503 then resetting, and Slack not answering within its 0.5 s timeout
+    switch_on(monkeypatch, "webhook", "slack", ALERT_HTTP_TIMEOUT_S="0.5")
     robots.script("webhook", "server_error", "reset")
     robots.script("slack", "timeout")
     clock = FakeTime()
@@ -103,8 +103,8 @@ def test_server_error_and_connection_reset_are_retried_but_a_timeout_is_not(robo
 def test_a_robot_that_timed_out_gets_no_further_group_and_the_handler_asks_them_all_back(
     robots, monkeypatch, capsys
 ):
-    # GIVEN WeCom and Slack, WeCom's robot timing out on the first request
-    switch_on(monkeypatch, "wecom", "slack")
+    # GIVEN WeCom and Slack, WeCom's robot not answering the first request within its 0.5 s timeout
+    switch_on(monkeypatch, "wecom", "slack", ALERT_HTTP_TIMEOUT_S="0.5")
     robots.script("wecom", "timeout")
     # WHEN three groups are alerted
     with pytest.raises(RetryableFailure):

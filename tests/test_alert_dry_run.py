@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+from typing import Any
 
-import responses
+import pytest
 
-from tests.fakes.chat import SECRETS, channel_env, invoke
+from tests.fakes.chat import SECRETS, channel_env, fake_chat, invoke
 from tests.helpers import ROOT, json_lines, load_event, load_handler
 
 
-def test_dry_run_prints_one_readable_line_per_group_and_makes_no_request(capsys):
-    # GIVEN no channel setting, and every HTTP request intercepted
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        # WHEN the handler runs on a sample with three groups
-        summary = load_handler("alert_failures").main_handler(load_event("cmq_topic_alert_groups.json"), None)
-        # THEN no request was made
-        assert len(mock.calls) == 0
+def _record_connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every socket connection attempted from now on, whatever the HTTP client (each one fails)."""
+    attempts: list[Any] = []
+
+    def connect(self: socket.socket, address: Any) -> None:
+        attempts.append(address)
+        raise OSError(f"a dry run connects nowhere: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts
+
+
+def test_dry_run_prints_one_readable_line_per_group_and_makes_no_request(monkeypatch, capsys):
+    # GIVEN no channel setting, and every connection recorded
+    connections = _record_connections(monkeypatch)
+    # WHEN the handler runs on a sample with three groups
+    summary = load_handler("alert_failures").main_handler(load_event("cmq_topic_alert_groups.json"), None)
+    # THEN no request was made
+    assert connections == []
     assert summary["dry_run"] is True and summary["channels"] == {} and summary["groups"] == 3
     previews = [
         line for line in json_lines(capsys.readouterr().out) if line["msg"].startswith("alert (dry run")
@@ -42,11 +56,12 @@ def test_alert_dry_run_setting_logs_every_channel_body_without_sending(monkeypat
     for key, value in channel_env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("ALERT_DRY_RUN", "1")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+    with fake_chat() as robots:
         # WHEN an event arrives
         summary = invoke(load_event("cmq_topic_job_failed.json"))
-        assert len(mock.calls) == 0
-    # THEN each channel's body is logged, and no secret is
+    # THEN no robot got a request
+    assert robots.received == []
+    # AND each channel's body is logged, and no secret is
     out = capsys.readouterr().out
     bodies = {line["channel"]: line["body"] for line in json_lines(out) if line["msg"] == "alert (dry run)"}
     assert sorted(bodies) == ["dingtalk", "feishu", "slack", "webhook", "wecom"]

@@ -10,7 +10,8 @@ import pytest
 import requests
 import responses
 
-from tests.fakes.chat import ChatBackend, channel_env, invoke, register_chat
+from tests.fakes.chat import channel_env, fake_chat, invoke
+from tests.fakes.loopback import LOOPBACK_URLS
 from tests.helpers import ROOT, json_lines, load_event
 
 BATCH_URL = "https://batch.tencentcloudapi.com/"
@@ -64,15 +65,17 @@ class FakeBatch:
 
 @pytest.fixture
 def cloud(monkeypatch):
-    """Role credentials as SCF injects them, enrichment on, WeCom on; the Batch API and WeCom faked."""
+    """Role credentials as SCF injects them, enrichment on, WeCom on; the Batch API and WeCom faked.
+
+    The Batch API (the SDK, on requests) is a `responses` mock, which lets requests to the robots'
+    loopback server through."""
     monkeypatch.setenv("TENCENTCLOUD_SECRETID", "AKIDalertTest0001")
     monkeypatch.setenv("TENCENTCLOUD_SECRETKEY", "alertTestSecretKey0001")
     monkeypatch.setenv("ALERT_ENRICH", "1")
     for key, value in channel_env("wecom").items():
         monkeypatch.setenv(key, value)
-    robots = ChatBackend()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        register_chat(mock, robots)
+    with fake_chat() as robots, responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru(LOOPBACK_URLS)
         yield mock, robots
 
 

@@ -6,14 +6,10 @@ import hmac
 from urllib.parse import parse_qsl
 
 import pytest
-import requests
-import responses
 
 from shared.cmq_data import CmqDataClient, CmqError, canonical_string, signature
 from shared.errors import ConfigError
-from tests.fakes.cmq import CmqBackend, fake_cmq_api
-
-ENDPOINT = "https://cmq-gz.fake.test"
+from tests.fakes.cmq import ENDPOINT, HOST, CmqBackend, fake_cmq_api
 
 
 def _client(token=None) -> CmqDataClient:
@@ -41,7 +37,7 @@ def test_signed_params_carry_common_fields_and_session_token():
     assert params["SignatureMethod"] == "HmacSHA256"
     assert (params["Timestamp"], params["Nonce"], params["SecretId"]) == (1700000000, 42, "AKIDqueue")
     unsigned = {k: v for k, v in params.items() if k != "Signature"}
-    assert params["Signature"] == signature("cmq-secret-key", canonical_string("cmq-gz.fake.test", unsigned))
+    assert params["Signature"] == signature("cmq-secret-key", canonical_string(HOST, unsigned))
 
 
 def test_receive_and_delete_against_the_fake_api():
@@ -91,23 +87,28 @@ def test_wrong_key_is_an_error_with_the_api_code():
     assert info.value.code == 4100
 
 
-def test_no_answer_becomes_a_cmq_error():
-    with responses.RequestsMock() as mock:
-        mock.add(responses.POST, f"{ENDPOINT}/v2/index.php", body=requests.ConnectionError("reset"))
-        with pytest.raises(CmqError) as info:
-            _client().receive("q", 1, 0)
+@pytest.mark.parametrize("fault", ["reset", "timeout"])
+def test_no_answer_becomes_a_cmq_error(fault):
+    # GIVEN a queue API that resets the connection, or does not answer within the client's timeout
+    backend = CmqBackend()
+    backend.create_queue("q")
+    backend.script(fault)
+    with fake_cmq_api(backend, ENDPOINT), pytest.raises(CmqError) as info:
+        # WHEN a receive is tried (a 0.3 s timeout) THEN it is a CmqError with code -1
+        _client().receive("q", 1, 0, timeout_s=0.3)
     assert info.value.code == -1
+    assert ("timeout after" in info.value.message) is (fault == "timeout")
 
 
 def test_request_body_is_form_encoded():
     backend = CmqBackend()
     backend.create_queue("q")
-    with fake_cmq_api(backend, ENDPOINT) as mock:
+    with fake_cmq_api(backend, ENDPOINT) as api:
         _client().receive("q", 2, 0)
-        sent = mock.calls[0].request
+    # THEN what arrived is form-encoded ASCII
+    sent = api.calls[0].request
     assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert isinstance(sent.body, bytes)
-    assert dict(parse_qsl(sent.body.decode()))["queueName"] == "q"
+    assert dict(parse_qsl(sent.body.decode("ascii"), strict_parsing=True))["queueName"] == "q"
 
 
 def test_bad_endpoint_setting_is_a_config_error():

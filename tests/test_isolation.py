@@ -13,10 +13,9 @@ from shared.invocation import Invocation
 from shared.log import JsonLogger
 from shared.models import ParsedInput
 from shared.runtime import run
-from tests.fakes.cmq import CmqBackend, fake_cmq_api
+from tests.fakes.cmq import ENDPOINT, CmqBackend, fake_cmq_api
 from tests.helpers import EVENTS, json_lines, load_event
 
-ENDPOINT = "https://cmq-gz.fake.test"
 POISON_JOB = "job-poison01"
 TOKEN = "isolation-token"
 

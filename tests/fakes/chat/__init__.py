@@ -1,4 +1,7 @@
-"""Fakes of the chat robots (WeCom, DingTalk, Feishu, Slack) and an Alertmanager webhook receiver."""
+"""Fakes of the chat robots (WeCom, DingTalk, Feishu, Slack) and an Alertmanager webhook receiver.
+
+They answer on a real HTTP server on 127.0.0.1 (one for the session) inside `fake_chat()`.
+"""
 
 from .backend import (
     CHANNELS,
@@ -12,11 +15,12 @@ from .backend import (
     WECOM_URL,
     ChatBackend,
     Received,
+    channel_of,
     dingtalk_expected_sign,
     feishu_expected_sign,
 )
 from .harness import FakeTime, invoke
-from .routes import channel_env, fake_chat, register_chat, switch_on
+from .routes import channel_env, chat_routes, fake_chat, switch_on
 
 __all__ = [
     "CHANNELS",
@@ -32,10 +36,11 @@ __all__ = [
     "FakeTime",
     "Received",
     "channel_env",
+    "channel_of",
+    "chat_routes",
     "dingtalk_expected_sign",
     "fake_chat",
     "feishu_expected_sign",
     "invoke",
-    "register_chat",
     "switch_on",
 ]

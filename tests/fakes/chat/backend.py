@@ -14,6 +14,9 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+from urllib.parse import urlparse
+
+from tests.fakes.loopback import session_server
 
 WECOM_KEY = "wecom-key-0f1e2d3c4b5a"
 DINGTALK_TOKEN = "dingtalk-token-9a8b7c6d5e4f"
@@ -21,13 +24,24 @@ DINGTALK_SECRET = "SECdingtalk-secret-1234567890"
 FEISHU_TOKEN = "feishu-token-aaaabbbbccccdddd"
 FEISHU_SECRET = "feishu-secret-0987654321"
 SLACK_PATH = "T0000SLACK/B0000SLACK/slacksecretXXXXXXXXXXXX"
+WEBHOOK_TOKEN = "relay-token-55555"
 
-WECOM_URL = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}"
-DINGTALK_URL = f"https://oapi.dingtalk.com/robot/send?access_token={DINGTALK_TOKEN}"
-FEISHU_URL = f"https://open.feishu.cn/open-apis/bot/v2/hook/{FEISHU_TOKEN}"
-SLACK_URL = f"https://hooks.slack.com/services/{SLACK_PATH}"
-# http:// on purpose: private relays and local receivers must work.
-WEBHOOK_URL = "http://alert-relay.internal:9093/batch?token=relay-token-55555"
+# Every robot answers on one loopback server for the whole session (the real paths and queries, plain
+# http), so that the URLs are constants and any HTTP client reaches the fakes.
+SERVER = session_server("chat")
+PATHS = {
+    "webhook": "/batch",
+    "wecom": "/cgi-bin/webhook/send",
+    "dingtalk": "/robot/send",
+    "feishu": f"/open-apis/bot/v2/hook/{FEISHU_TOKEN}",
+    "slack": f"/services/{SLACK_PATH}",
+}
+WECOM_URL = f"{SERVER.base_url}{PATHS['wecom']}?key={WECOM_KEY}"
+DINGTALK_URL = f"{SERVER.base_url}{PATHS['dingtalk']}?access_token={DINGTALK_TOKEN}"
+FEISHU_URL = f"{SERVER.base_url}{PATHS['feishu']}"
+SLACK_URL = f"{SERVER.base_url}{PATHS['slack']}"
+# http:// as every loopback URL: private relays and local receivers must work.
+WEBHOOK_URL = f"{SERVER.base_url}{PATHS['webhook']}?token={WEBHOOK_TOKEN}"
 
 CHANNELS = ("webhook", "wecom", "dingtalk", "feishu", "slack")
 SECRETS = (
@@ -37,8 +51,14 @@ SECRETS = (
     FEISHU_TOKEN,
     FEISHU_SECRET,
     SLACK_PATH,
-    "relay-token-55555",
+    WEBHOOK_TOKEN,
 )
+
+
+def channel_of(url: str) -> str:
+    """The channel whose fake a URL points at (by its path), or "" for none."""
+    path = urlparse(url).path
+    return next((name for name, known in PATHS.items() if known == path), "")
 
 
 def dingtalk_expected_sign(secret: str, timestamp_ms: str) -> str:
@@ -77,9 +97,13 @@ class ChatBackend:
     received: list[Received] = field(default_factory=list)
     _script: dict[str, deque[str]] = field(default_factory=lambda: defaultdict(deque))
     retry_after: str = "2"
+    # A scripted timeout holds the answer this long at most: longer than any client waits (5 s by
+    # default), and the hold ends as soon as the client gives up and closes the connection.
+    hang_s: float = 10.0
 
     def script(self, channel: str, *answers: str) -> None:
-        """Answer `channel`'s next requests with: rate_limited, refused, server_error, timeout or reset."""
+        """Answer `channel`'s next requests with: rate_limited, refused, server_error, timeout (no answer
+        until the client gives up) or reset (the connection reset, no answer)."""
         self._script[channel].extend(answers)
 
     def next_fault(self, channel: str) -> Optional[str]:

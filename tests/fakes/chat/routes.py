@@ -1,22 +1,22 @@
-"""The HTTP layer of the fake robots: one `responses` callback per robot, answering like the real one."""
+"""The HTTP layer of the fake robots: one callback per robot, answering like the real one, on loopback."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlparse
 
-import requests
-import responses
+from tests.fakes.loopback import Callback, Hang, Reset
 
 from .backend import (
     DINGTALK_TOKEN,
     DINGTALK_URL,
     FEISHU_TOKEN,
     FEISHU_URL,
+    PATHS,
+    SERVER,
     SLACK_PATH,
     SLACK_URL,
     WEBHOOK_URL,
@@ -60,9 +60,9 @@ def _fault(backend: ChatBackend, channel: str, rate_limited: Answer, refused: An
     if fault == "server_error":
         return 503, {"Content-Type": "text/plain"}, "upstream unavailable"
     if fault == "timeout":
-        raise requests.Timeout("scripted: read timed out")
+        raise Hang(backend.hang_s)
     if fault == "reset":
-        raise requests.ConnectionError("scripted: connection reset by peer")
+        raise Reset()
     return None
 
 
@@ -237,29 +237,17 @@ def webhook(backend: ChatBackend) -> Callable[[Any], Answer]:
     return callback
 
 
-def _pattern(url: str) -> re.Pattern[str]:
-    base = url.split("?", 1)[0]
-    return re.compile(re.escape(base) + r"(\?.*)?$")
-
-
-def register_chat(mock: responses.RequestsMock, backend: ChatBackend) -> None:
-    """Put every robot and the webhook receiver on an existing mock (to share it with another fake)."""
-    for url, factory in (
-        (WECOM_URL, wecom),
-        (DINGTALK_URL, dingtalk),
-        (FEISHU_URL, feishu),
-        (SLACK_URL, slack),
-        (WEBHOOK_URL, webhook),
-    ):
-        mock.add_callback(responses.POST, _pattern(url), callback=factory(backend))
+def chat_routes(backend: ChatBackend) -> dict[str, Callback]:
+    """Every robot and the webhook receiver, path -> callback (to serve them elsewhere, e.g. `serve`)."""
+    factories = {"webhook": webhook, "wecom": wecom, "dingtalk": dingtalk, "feishu": feishu, "slack": slack}
+    return {PATHS[name]: factory(backend) for name, factory in factories.items()}
 
 
 @contextmanager
 def fake_chat(backend: Optional[ChatBackend] = None) -> Iterator[ChatBackend]:
-    """Every robot and the webhook receiver behind `responses`; other URLs raise ConnectionError."""
+    """Every robot and the webhook receiver answering at their URLs on loopback, for the block."""
     state = backend or ChatBackend()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        register_chat(mock, state)
+    with SERVER.mount(chat_routes(state)):
         yield state
 
 

@@ -1,6 +1,6 @@
-"""A stateful fake of the TDMQ-CMQ queue data API (backend = state, routes = the HTTP layer)."""
+"""A stateful fake of the TDMQ-CMQ queue data API (backend = state, routes = the HTTP layer on loopback)."""
 
 from .backend import CmqBackend, FakeClock
-from .routes import cmq_callback, fake_cmq_api
+from .routes import ENDPOINT, HOST, cmq_callback, fake_cmq_api
 
-__all__ = ["CmqBackend", "FakeClock", "cmq_callback", "fake_cmq_api"]
+__all__ = ["ENDPOINT", "HOST", "CmqBackend", "FakeClock", "cmq_callback", "fake_cmq_api"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -49,7 +50,18 @@ class CmqBackend:
         self.fail_delete_ids: set[str] = set()
         self.fail_all_deletes = False
         self.receive_error_code: Optional[int] = None
+        # A scripted timeout holds the answer this long at most (the hold ends when the client leaves).
+        self.hang_s = 10.0
+        self._faults: deque[str] = deque()
         self._ids = itertools.count(1)
+
+    def script(self, *faults: str) -> None:
+        """Leave the next requests (any action) unanswered: timeout (held) or reset (connection reset)."""
+        self._faults.extend(faults)
+
+    def next_fault(self) -> Optional[str]:
+        """The next scripted fault, if any."""
+        return self._faults.popleft() if self._faults else None
 
     def create_queue(
         self,

@@ -1,4 +1,4 @@
-"""The HTTP layer: one `responses` callback for POST /v2/index.php, checking the legacy signature."""
+"""The HTTP layer: one callback for POST /v2/index.php, checking the legacy signature, on loopback."""
 
 from __future__ import annotations
 
@@ -11,15 +11,22 @@ from contextlib import contextmanager
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlparse
 
-import responses
+from tests.fakes.loopback import Hang, Mount, Reset, session_server
 
 from .backend import CmqBackend
+
+PATH = "/v2/index.php"
+# The queue API answers on one loopback server for the whole session: CMQ_ENDPOINT=ENDPOINT reaches it,
+# and the client signs HOST (127.0.0.1:PORT), which the callback checks.
+SERVER = session_server("cmq")
+ENDPOINT = SERVER.base_url
+HOST = SERVER.netloc
 
 
 def _expected_signature(host: str, params: dict[str, str], secret_key: str) -> str:
     unsigned = {k: v for k, v in params.items() if k != "Signature"}
     pairs = "&".join(f"{k.replace('_', '.')}={unsigned[k]}" for k in sorted(unsigned))
-    text = f"POST{host}/v2/index.php?{pairs}"
+    text = f"POST{host}{PATH}?{pairs}"
     digest = hmac.new(secret_key.encode(), text.encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
@@ -27,12 +34,17 @@ def _expected_signature(host: str, params: dict[str, str], secret_key: str) -> s
 def cmq_callback(
     backend: CmqBackend, host: str, secret_key: str = "cmq-secret-key"
 ) -> Callable[[Any], tuple[int, dict[str, str], str]]:
-    """The queue API for requests to `host` signed with `secret_key` (a `responses` callback)."""
+    """The queue API for requests to `host` signed with `secret_key` (for `serve` or a mount)."""
 
     def callback(request: Any) -> tuple[int, dict[str, str], str]:
         body = request.body.decode() if isinstance(request.body, bytes) else request.body
         params = dict(parse_qsl(body or "", keep_blank_values=True))
         backend.calls.append((params.get("Action", ""), params))
+        fault = backend.next_fault()
+        if fault == "timeout":
+            raise Hang(backend.hang_s)
+        if fault == "reset":
+            raise Reset()
         if params.get("Signature") != _expected_signature(host, params, secret_key):
             return _answer({"code": 4100, "message": "authentication failed"})
         action = params.get("Action")
@@ -73,13 +85,17 @@ def cmq_callback(
 
 @contextmanager
 def fake_cmq_api(
-    backend: CmqBackend, endpoint: str = "https://cmq-gz.fake.test", secret_key: str = "cmq-secret-key"
-) -> Iterator[responses.RequestsMock]:
-    """Intercept the queue API at `endpoint`; requests must be signed with `secret_key`."""
-    callback = cmq_callback(backend, urlparse(endpoint).netloc, secret_key)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback(responses.POST, f"{endpoint}/v2/index.php", callback=callback)
-        yield mock
+    backend: CmqBackend, endpoint: str = ENDPOINT, secret_key: str = "cmq-secret-key"
+) -> Iterator[Mount]:
+    """Serve the queue API at ENDPOINT for the block; requests must be signed with `secret_key`.
+
+    Yields the mount: `.calls[n].request` is each request as it arrived (`headers`, `body` bytes).
+    """
+    parsed = urlparse(endpoint)
+    if (parsed.scheme, parsed.netloc) != ("http", HOST):
+        raise ValueError(f"the fake queue API answers only at tests.fakes.cmq.ENDPOINT, not {endpoint}")
+    with SERVER.mount({PATH: cmq_callback(backend, HOST, secret_key)}) as mount:
+        yield mount
 
 
 def _answer(payload: dict[str, Any]) -> tuple[int, dict[str, str], str]:
