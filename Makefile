@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps: running a function (make invoke) needs only the runtime requirements; the checks add
+# the development tools and the churn report's chart extra.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 FUNCTION ?= alert_failures
 EVENT ?= events/cmq_topic_job_failed.json
@@ -9,8 +12,12 @@ DEPLOYED := shared $(wildcard functions/*)
 
 .PHONY: test lint typecheck compat pytest invoke invoke-all bench package serverless policy clean
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-report.txt
+$(RUNTIME_STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP) requirements-dev.txt requirements-report.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 	  -r requirements.txt -r requirements-dev.txt -r requirements-report.txt
 	touch $(STAMP)
@@ -47,10 +54,10 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 # Run one function on one event file, the way SCF calls it (no cloud account needed).
-invoke: $(STAMP)
+invoke: $(RUNTIME_STAMP)
 	$(BIN)/python -m tools.invoke $(FUNCTION) $(EVENT)
 
-invoke-all: $(STAMP)
+invoke-all: $(RUNTIME_STAMP)
 	for f in events/*.json; do for fn in alert_failures retry_interrupted log_node_churn; do \
 	  echo "== $$fn $$f"; $(BIN)/python -m tools.invoke $$fn $$f 2>&1 | tail -n 12; done; done
 

@@ -32,7 +32,7 @@ class PollSettings:
 
     queue: str
     endpoint: str
-    wait_s: int = 5
+    wait_s: int = 0
     reserve_s: int = 10
     max_messages: int = 480
 
@@ -50,7 +50,7 @@ class PollSettings:
         return cls(
             queue=queue,
             endpoint=endpoint,
-            wait_s=env_int("POLL_WAIT_S", 5, env, minimum=0, maximum=30),
+            wait_s=env_int("POLL_WAIT_S", 0, env, minimum=0, maximum=30),
             reserve_s=env_int("POLL_RESERVE_S", 10, env, minimum=1),
             max_messages=env_int("POLL_MAX_MESSAGES", 480, env, minimum=1),
         )
@@ -122,8 +122,8 @@ def poll_queue(
 def _drain(
     client: CmqDataClient, settings: PollSettings, invocation: Invocation, log: JsonLogger
 ) -> tuple[list[QueueMessage], int, Optional[str]]:
-    # The first call long-polls (a message published just now is still caught); once messages
-    # flow, later calls do not wait, and the first empty answer ends the run.
+    # With POLL_WAIT_S (0 by default: the next timer run comes in 10 s) the first call long-polls;
+    # later calls never wait, and the first empty answer ends the run.
     messages: list[QueueMessage] = []
     calls = 0
     while len(messages) < settings.max_messages:

@@ -15,10 +15,9 @@ from shared.log import JsonLogger
 from shared.models import ParsedInput
 from shared.poller import poll_queue
 from shared.runtime import run
-from tests.fakes.cmq import CmqBackend, FakeClock, fake_cmq_api
+from tests.fakes.cmq import ENDPOINT, CmqBackend, FakeClock, fake_cmq_api
 from tests.helpers import EVENTS, json_lines, load_event
 
-ENDPOINT = "https://cmq-gz.fake.test"
 TOKEN = "local-test-token"
 
 
@@ -77,11 +76,20 @@ def _poll(concern, clock: FakeClock | None = None, limit_ms: int = 60000):
 # --- queue poller ---------------------------------------------------------------------------
 
 
-def test_empty_queue_long_polls_once_and_returns(queue_env):
+def test_an_empty_queue_is_asked_once_without_waiting(queue_env):
+    # GIVEN the default settings: the next timer run comes in 10 s, so an idle run must not long-poll
     backend = _queue()
     with fake_cmq_api(backend, ENDPOINT):
         summary = _poll(Recorder())
     assert (summary["received"], summary["receive_calls"], summary["deleted"]) == (0, 1, 0)
+    assert backend.calls[0][1]["pollingWaitSeconds"] == "0"
+
+
+def test_poll_wait_s_makes_the_first_receive_long_poll(queue_env, monkeypatch):
+    monkeypatch.setenv("POLL_WAIT_S", "5")
+    backend = _queue()
+    with fake_cmq_api(backend, ENDPOINT):
+        _poll(Recorder())
     assert backend.calls[0][1]["pollingWaitSeconds"] == "5"
 
 

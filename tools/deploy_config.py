@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DELIVERIES = ("queue", "http", "cmq")
-# Memory and timeouts come from `make bench` (README, Benchmarks): a fresh process handling 10,000
-# records peaks at about 81 MB for each function, 1,000 records at about 40 MB, so 128 MB leaves room;
-# SCF's 64 MB would not hold the largest batch. Timeouts: alerts need room for rate-limit backoff
-# (30 s), retries for TerminateJob's wait (60 s), churn only parses and prints (10 s); a polling run
-# takes 50 s on every function.
+# Timeouts: alerts need room for rate-limit backoff (30 s), retries for TerminateJob's wait (60 s),
+# churn only parses and prints (10 s); a polling run may take 50 s on every function (it rarely does).
 DEFAULT_DELIVERY = "queue"
+# `make bench` measures each function's peak RSS at the largest batch its paths deliver (a 128 KB
+# trigger event, a polling run's POLL_MAX_MESSAGES): under 32 MB for each under Python 3.9, so SCF's
+# 64 MB (half the GB-s of 128 MB) leaves twice that (docs/benchmarks.md).
+MEMORY_MB = 64
 # SCF's Python runtimes (CreateFunction accepts Python3.9 and Python3.10, reference section 5). The
 # runtime is set on each function: multi-scf's published input rules, checked by the platform on every
 # deploy, allow no top-level runtime above Python3.7 and do not check the per-function key.
@@ -65,7 +66,7 @@ FUNCTIONS = (
         name="alert_failures",
         key="alertFailures",
         description="Grouped Batch failure alerts to chat tools and webhooks",
-        memory_mb=128,
+        memory_mb=MEMORY_MB,
         timeout_s=30,
         settings=(
             "ALERT_EVENTS",
@@ -97,7 +98,7 @@ FUNCTIONS = (
         name="retry_interrupted",
         key="retryInterrupted",
         description="Budgeted, idempotent retry of interrupted Batch jobs",
-        memory_mb=128,
+        memory_mb=MEMORY_MB,
         timeout_s=60,
         settings=(
             "RETRY_EVENTS",
@@ -115,15 +116,19 @@ FUNCTIONS = (
         name="log_node_churn",
         key="logNodeChurn",
         description="Structured compute-node lifecycle logs and churn figures",
-        memory_mb=128,
+        memory_mb=MEMORY_MB,
         timeout_s=10,
         settings=(),
     ),
 )
 
-# The queue path: a timer runs each function every minute; it polls for at most its timeout, and a
-# message it took stays invisible to others for VISIBILITY_FACTOR times that (no double handling).
-POLL_CRON = "0 */1 * * * * *"
+# The queue path: a timer runs each function every 10 s (SCF's cron has a seconds field and allows
+# sub-minute schedules), so a message waits 10 s at most for its run; a run that finds the queue empty
+# does not long-poll (POLL_WAIT_S=0) and ends in a few milliseconds, which is what an idle month bills.
+# A run may take up to its timeout, and a message it took stays invisible to other runs for
+# VISIBILITY_FACTOR times that: runs that overlap never handle the same message.
+POLL_CRON = "*/10 * * * * * *"
+POLL_PERIOD_S = 10
 POLL_TIMEOUT_S = 50
 VISIBILITY_FACTOR = 2
 DEAD_LETTER_MAX_RECEIVES = 5
@@ -154,7 +159,7 @@ class CloudCall:
 # Batch supports resource-level permissions on jobs for these actions; the Tag API's are operation-level
 # (resource `*`). The queue data API's receive is documented on a queue resource, spelled `queue/` in
 # TDMQ-CMQ's CAM page and `cmqqueue/` in TDMQ's general list, so both are granted; BatchDeleteMessage
-# has no documented resource, so it gets `*` (README, open points).
+# has no documented resource, so it gets `*` (docs/open-points.md).
 _JOB = "qcs::batch:{region}:uin/{uin}:job/*"
 _QUEUE = ("qcs::tdmq:{region}:uin/{uin}:queue/{queue}", "qcs::tdmq:{region}:uin/{uin}:cmqqueue/{queue}")
 CLOUD_CALLS = (
