@@ -20,7 +20,7 @@ from tests.helpers import ROOT, load_event, load_handler
 from tools import cam_policy, deploy_config
 
 # An SDK call (`client.DescribeJob(`) or a named call through a retrying caller (`.call("RetryJobs"`).
-CALL = re.compile(r"""\bclient\.([A-Z][A-Za-z]+)\(|\.call\(\s*["']([A-Z][A-Za-z]+)["']""")
+CALL = re.compile(r"""(?<![.\w])client\.([A-Z][A-Za-z]+)\(|\.call\(\s*["']([A-Z][A-Za-z]+)["']""")
 PATH_ONLY = {"poller.py": "queue", "cmq_data.py": "queue", "push.py": "http"}
 REGION, UIN, TOPIC = "ap-shanghai", "100000000001", "batch-events"
 

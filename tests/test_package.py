@@ -135,6 +135,8 @@ def test_each_function_ships_only_the_sdk_services_its_code_calls(archive, tmp_p
         for key, spec in functions_of("cmq").items()
     }
     assert not (roots["logNodeChurn"] / "tencentcloud").exists()
+    assert not (roots["logNodeChurn"] / "requests").exists()  # shared/http.py is the standard library's
+    assert (roots["logNodeChurn"] / "certifi").is_dir()
     assert (roots["retryInterrupted"] / "tencentcloud" / "tag").is_dir()
     assert (roots["retryInterrupted"] / "tencentcloud" / "batch").is_dir()
     assert not (roots["alertFailures"] / "tencentcloud" / "tag").exists()

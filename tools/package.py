@@ -29,10 +29,12 @@ from tools.deploy_config import DEFAULT_RUNTIME, RUNTIMES, python_version
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ("alert_failures", "retry_interrupted", "log_node_churn")
 _JUNK = ("__pycache__", "*.pyc", "*.pyo", "tests", "test", ".*")  # ".*": tool caches (.mypy_cache, ...)
-# Top-level packages of the requirements that talk HTTP through `requests` (shared/http.py, the SDK).
-REQUESTS_STACK = ("requests", "urllib3", "certifi", "charset_normalizer", "idna")
+# The SDK talks HTTP through `requests`; shared/http.py (webhooks, the queue API) through the standard
+# library, with certifi's CA bundle when it is there, so every function ships certifi.
+REQUESTS_STACK = ("requests", "urllib3", "charset_normalizer", "idna")
+ALWAYS = ("certifi",)
 # What each function's code can import of the runtime requirements: the SDK services it calls
-# (None: no SDK at all) and whether it needs the requests stack (every queue-path run does).
+# (None: no SDK, and so no requests either).
 SDK_SERVICES: dict[str, Optional[frozenset[str]]] = {
     "alert_failures": frozenset({"batch"}),  # ALERT_ENRICH's DescribeJob / DescribeTask
     "retry_interrupted": frozenset({"batch", "tag"}),
@@ -71,9 +73,9 @@ def _dist_infos(deps: Path, top_level: str) -> list[Path]:
 
 
 def _copy_deps(deps: Path, target: Path, function: str) -> None:
-    """Only what the function can import: the requests stack, and the SDK services it calls."""
+    """Only what the function can import: certifi, and the SDK services it calls with requests."""
     services = SDK_SERVICES[function]
-    tops = list(REQUESTS_STACK) + (["tencentcloud"] if services is not None else [])
+    tops = list(ALWAYS) + ([*REQUESTS_STACK, "tencentcloud"] if services is not None else [])
     for top in tops:
         source = deps / top
         if source.is_dir():
