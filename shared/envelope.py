@@ -92,6 +92,8 @@ def source_from_cmq(cmq: Mapping[str, Any], index: int = 0) -> SourceRecord:
 
 def _outer_str(value: Any) -> Optional[str]:
     """A field of the wrapper around msgBody (not sanitised with it): no lone surrogate, at most 1 KB."""
+    if type(value) is str and len(value) <= 1024 and value.isascii():  # msgId, topicName: nearly always
+        return value.strip() or None
     text = _opt_str(value)
     return clean_text(text[:1024]) if text else None
 
