@@ -1,12 +1,20 @@
 """Print (or patch into a request file) the `Notifications` block that makes Batch publish events.
 
     python -m tools.notifications --topic batch-events --events failures,interrupted --var owner=ml
-    python -m tools.notifications --topic batch-events --events JobFailed --patch submit-job.json
+    python -m tools.notifications --topic batch-events --events recovery \
+        --patch samples/submit-job.json --out /tmp/submit-job.json
+    python -m tools.notifications --topic batch-events --events failures --patch my-submit-job.json
     python -m tools.notifications --for compute-env --topic batch-events --events nodes
 
-Event names may be API names (JOB_FAILED), the seed's old spelling (JobFailed) or groups
-(all, failures, interrupted, jobs, nodes, envs). The block is built with the Batch SDK's own
-request models, so what this writes is what SubmitJob / CreateComputeEnv take.
+Event names may be API names (JOB_FAILED), the seed's old spelling (JobFailed) or groups (below).
+The block is built with the Batch SDK's own request models, so what this writes is what SubmitJob /
+CreateComputeEnv take. It is printed, or written to --out; --patch FILE sets it in that SubmitJob
+(or CreateComputeEnv) request file IN PLACE, or writes the patched request to --out and leaves
+FILE as it was. Nothing else is written. samples/submit-job.json is a minimal SubmitJob request.
+
+Batch publishes an event only when the Notifications ask for it. A compute environment
+(CreateComputeEnv) publishes only environment and node events; a job (SubmitJob) job, task,
+task-instance and node events: other names get a warning.
 """
 
 from __future__ import annotations
@@ -18,9 +26,33 @@ import warnings
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from shared.catalogue import EVENT_GROUPS, EventName, UnknownEventNameError, parse_event_names
+from shared.catalogue import (
+    EVENT_GROUPS,
+    FAILURE_EVENTS,
+    Category,
+    EventName,
+    UnknownEventNameError,
+    parse_event_names,
+)
 
 TARGETS = ("TDMQ_CMQ", "CMQ")
+
+# The catalogue's groups, and the tool's own: `recovery` is what alert_failures needs with
+# ALERT_RECOVERY=1 (a notice when a job succeeds after an automatic retry). Batch publishes
+# JOB_SUCCEED only when the job's Notifications ask for it, so it must be in the block.
+GROUPS: dict[str, frozenset[EventName]] = {
+    **EVENT_GROUPS,
+    "recovery": FAILURE_EVENTS | {EventName.JOB_SUCCEED},
+}
+GROUP_NOTES = {
+    "recovery": "the failures and JOB_SUCCEED, for alert_failures' ALERT_RECOVERY=1: Batch publishes "
+    "JOB_SUCCEED only when the job's Notifications ask for it",
+}
+# What each request publishes (docs: CreateComputeEnv only environment and node events).
+PUBLISHED_BY: dict[str, frozenset[Category]] = {
+    "job": frozenset({Category.JOB, Category.TASK, Category.TASK_INSTANCE, Category.COMPUTE_NODE}),
+    "env": frozenset({Category.COMPUTE_ENV, Category.COMPUTE_NODE}),
+}
 
 
 class NotificationsError(ValueError):
@@ -35,14 +67,40 @@ def _models() -> Any:
 
 def resolve_events(items: Sequence[str]) -> list[EventName]:
     """Event names and groups, normalised and ordered as the catalogue lists them."""
+    parts = [part.strip() for item in items for part in item.split(",")]
+    names: set[EventName] = set()
+    for part in parts:
+        names |= GROUPS.get(part.lower(), frozenset())
     try:
-        names = parse_event_names(part for item in items for part in item.split(","))
+        names |= parse_event_names(p for p in parts if p.lower() not in GROUPS)
     except UnknownEventNameError as exc:
-        groups = ", ".join(sorted(EVENT_GROUPS))
+        groups = ", ".join(sorted(GROUPS))
         raise NotificationsError(f"{exc}; or one of the groups: {groups}") from None
     if not names:
         raise NotificationsError("no event names given (use --events, e.g. --events failures)")
     return [e for e in EventName if e in names]
+
+
+def unpublished(kind: str, events: Sequence[EventName]) -> list[EventName]:
+    """The events that a request of this kind ("job" or "env") never publishes."""
+    return [e for e in events if e.category not in PUBLISHED_BY[kind]]
+
+
+def warning_for(kind: str, events: Sequence[EventName]) -> Optional[str]:
+    """The warning to print when some events cannot come from this kind of request, else None."""
+    never = unpublished(kind, events)
+    if not never:
+        return None
+    names = ", ".join(e.value for e in never)
+    if kind == "env":
+        return (
+            f"warning: a compute environment (CreateComputeEnv) publishes only environment and node "
+            f"events, never {names}: ask for them in the jobs' Notifications (--for job)"
+        )
+    return (
+        f"warning: a job (SubmitJob) never publishes {names}: ask for them in the compute "
+        "environment's Notifications (--for compute-env)"
+    )
 
 
 def build_notifications(topic: str, events: Sequence[EventName], event_vars: dict[str, str]) -> list[Any]:
@@ -80,8 +138,11 @@ def block(kind: str, notifications: list[Any], target: str) -> dict[str, Any]:
     return _serialise(holder)
 
 
-def patch_request(path: Path, kind: str, notifications: list[Any], target: str) -> dict[str, Any]:
-    """Set the notifications in a SubmitJob (or CreateComputeEnv) request JSON file, in place."""
+def patch_request(
+    path: Path, kind: str, notifications: list[Any], target: str, out: Optional[Path] = None
+) -> dict[str, Any]:
+    """Set the notifications in a SubmitJob (or CreateComputeEnv) request JSON file: in place, or
+    written to `out` (then `path` is only read). A file the API would not take is left as it was."""
     models = _models()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -104,8 +165,15 @@ def patch_request(path: Path, kind: str, notifications: list[Any], target: str) 
             f"{path} has fields the {_request_name(kind)} API does not take (the SDK would drop them): "
             + ", ".join(dropped)
         )
-    path.write_text(json.dumps(patched, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    _write(out or path, patched)
     return patched
+
+
+def _write(path: Path, data: Any) -> None:
+    try:
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise NotificationsError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _missing_paths(original: Any, kept: Any, prefix: str = "") -> list[str]:
@@ -131,17 +199,30 @@ def _request_name(kind: str) -> str:
     return "SubmitJob" if kind == "job" else "CreateComputeEnv"
 
 
+def _groups_help() -> str:
+    lines = ["groups:"]
+    for group, members in GROUPS.items():
+        members_text = ", ".join(e.value for e in EventName if e in members)
+        names = "every event name" if group == "all" else members_text
+        lines.append(f"  {group}: {GROUP_NOTES.get(group, names)}")
+    return "\n".join(lines)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m tools.notifications",
+        description=__doc__,
+        epilog=_groups_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--topic", required=True, help="topic name Batch publishes to")
     parser.add_argument("--events", action="append", required=True, help="names or groups, comma-separated")
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="an event var")
     parser.add_argument("--target", choices=TARGETS, default="TDMQ_CMQ", help="NotificationTarget")
     parser.add_argument("--for", dest="kind", choices=("job", "compute-env"), default="job")
-    parser.add_argument("--patch", type=Path, help="a request JSON file to update in place")
+    parser.add_argument("--patch", type=Path, help="a request JSON file to update IN PLACE (unless --out)")
+    parser.add_argument("--out", type=Path, help="write the block (or the patched request) here instead")
     args = parser.parse_args(argv)
     try:
         event_vars: dict[str, str] = {}
@@ -151,10 +232,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise NotificationsError(f"--var {item!r} is not NAME=VALUE")
             event_vars[name.strip()] = value
         kind = "job" if args.kind == "job" else "env"
-        notifications = build_notifications(args.topic, resolve_events(args.events), event_vars)
+        events = resolve_events(args.events)
+        warning = warning_for(kind, events)
+        if warning:
+            print(warning, file=sys.stderr)
+        notifications = build_notifications(args.topic, events, event_vars)
         if args.patch:
-            patch_request(args.patch, kind, notifications, args.target)
-            print(f"patched {args.patch}: {_request_name(kind)} now publishes to topic {args.topic!r}")
+            patch_request(args.patch, kind, notifications, args.target, args.out)
+            where = f"wrote {args.out}" if args.out else f"patched {args.patch}"
+            print(f"{where}: {_request_name(kind)} now publishes to topic {args.topic!r}")
+        elif args.out:
+            _write(args.out, block(kind, notifications, args.target))
+            print(f"wrote {args.out}")
         else:
             print(json.dumps(block(kind, notifications, args.target), ensure_ascii=False, indent=2))
     except NotificationsError as exc:
