@@ -10,7 +10,7 @@ FUNCTION ?= alert_failures
 EVENT ?= events/cmq_topic_job_failed.json
 DEPLOYED := shared $(wildcard functions/*)
 
-.PHONY: test lint typecheck compat pytest invoke invoke-all bench package serverless policy fuzz clean
+.PHONY: test lint typecheck compat pytest invoke invoke-all bench package serverless policy fuzz doctor settings-doc clean
 
 $(RUNTIME_STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,16 @@ serverless: $(STAMP)
 policy: $(STAMP)
 	$(BIN)/python -m tools.cam_policy --region "$(REGION)" --uin "$(UIN)" --topic "$(TOPIC)" \
 	  --delivery $(DELIVERY) $(foreach f,$(FEATURES),--feature $(f))
+
+# Checks the settings in the environment and .env before any event comes: unknown names ("did you mean"),
+# every function's configuration through its own loader, the effective settings with secrets masked.
+#   make doctor [DELIVERY=queue] [DOCTOR_FLAGS="--cloud --send-test"]
+doctor: $(STAMP)
+	$(BIN)/python -m tools.doctor $(if $(filter command line environment,$(origin DELIVERY)),--delivery $(DELIVERY)) $(DOCTOR_FLAGS)
+
+# docs/settings.md is generated from the settings the code reads (a test fails when it drifts).
+settings-doc: $(STAMP)
+	$(BIN)/python -m tools.settings_reference --write
 
 # Never part of `make test`: a long campaign of hostile inputs (100,000 by default) across the three
 # handlers and the three delivery paths; prints escaped exceptions and unaccounted records, exit 1 on any.

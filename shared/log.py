@@ -37,8 +37,9 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":
 @functools.lru_cache(maxsize=1024)
 def is_secret_name(name: str) -> bool:
     """True for a setting whose value is a secret. Cached: every invocation scans the whole
-    environment (about 40 names on SCF), and the pattern search was most of a one-record invocation."""
-    return _SECRET_NAME.search(name) is not None
+    environment (about 40 names on SCF), and the pattern search was most of a one-record invocation.
+    A tag key (RETRY_TAG_KEY) names a tag, it is no key to anything: masking it would only hide a typo."""
+    return _SECRET_NAME.search(name) is not None and not name.upper().endswith("_TAG_KEY")
 
 
 def secret_values(env: Optional[Mapping[str, str]] = None) -> list[str]:

@@ -94,3 +94,10 @@ def test_a_secret_set_after_earlier_invocations_is_still_scrubbed(monkeypatch):
     JsonLogger("fn", stream=stream).info("signed", detail="with rotated-secret-value")
     # THEN it is scrubbed
     assert "rotated-secret-value" not in stream.getvalue()
+
+
+def test_a_tag_key_setting_is_not_a_secret_but_other_keys_are():
+    from shared.log import is_secret_name
+
+    assert not is_secret_name("RETRY_TAG_KEY")
+    assert is_secret_name("CMQ_SECRET_KEY") and is_secret_name("SOME_API_KEY")
