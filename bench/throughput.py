@@ -1,0 +1,179 @@
+"""log_node_churn per event beside its peers: the hand-written handler, the pydantic-model one, and the
+baseline any consumer pays (decode, `json.loads`, one `json.dumps` per event).
+
+Each contender runs on the same trigger event, its lines written to /dev/null; the figure is the
+fastest of `repeat` runs (timeit's advice for deterministic CPU-bound work), the contenders taking
+turns round by round so that a busy machine slows them alike. Standard library and the repository
+only, Python 3.9 syntax: `python3.9 -c "...; from bench.throughput import cli; cli()"` runs it under
+SCF's runtime too (without the pydantic peer).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+from functools import partial
+from typing import Any, Callable, Dict, Iterator, Optional
+
+from shared.catalogue import EventName
+from tools.invoke import load_handler
+
+from .events import spread_event
+from .peers import handwritten
+
+SIZES = (1, 100, 1000, 10000)
+CONTEXT = {"request_id": "bench-churn", "time_limit_in_ms": 10000, "memory_limit_in_mb": 64}
+Timer = Callable[[Dict[str, Callable[[], Any]], int], Dict[str, float]]
+
+
+def baseline(event: dict[str, Any]) -> None:
+    """The minimum any consumer does: decode, json.loads, one json.dumps per event."""
+    for record in event["Records"]:
+        body = record["CMQ"]["msgBody"]
+        if not body.startswith("{"):
+            body = base64.b64decode(body).decode("utf-8")
+        for entry in json.loads(body)["Events"]:
+            json.dumps(entry)
+
+
+def best_times(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """The fastest of `repeat` runs of each contender (seconds), taking turns round by round."""
+    best = {name: float("inf") for name in contenders}
+    for _ in range(repeat):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def repeat_for(n: int, scale: float = 1.0) -> int:
+    """Runs per contender: more for small events, whose times are short and noisy."""
+    return max(3, int((30 if n <= 100 else 10 if n <= 1000 else 5) * scale))
+
+
+@contextlib.contextmanager
+def discarded_stdout() -> Iterator[None]:
+    """stdout to /dev/null for the block: every contender pays a real write, and nothing piles up."""
+    with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+        yield
+
+
+def contenders(include_pydantic: bool = True) -> tuple[dict[str, Callable[[Any, Any], Any]], Optional[str]]:
+    """The handlers compared, and why the pydantic peer is absent (None when it is there)."""
+    handler = load_handler("log_node_churn")
+    out: dict[str, Callable[[Any, Any], Any]] = {
+        "log_node_churn": handler.main_handler,
+        "handwritten": handwritten.main_handler,
+    }
+    missing: Optional[str] = "not run under this interpreter"
+    if include_pydantic:
+        try:
+            from .peers import pydantic_model
+        except ImportError as exc:
+            missing = f"{exc}: pip install -r requirements-bench.txt"
+        else:
+            out["pydantic"] = pydantic_model.main_handler
+            missing = None
+    return out, missing
+
+
+def throughput(
+    sizes: tuple[int, ...] = SIZES,
+    scale: float = 1.0,
+    include_pydantic: bool = True,
+    timer: Timer = best_times,
+) -> dict[str, Any]:
+    """Microseconds per event of the baseline and each contender, raw and base64 bodies."""
+    handlers, missing = contenders(include_pydantic)
+    rows = []
+    for encode in (False, True):
+        for n in sizes:
+            event = spread_event(EventName.COMPUTE_NODE_RUNNING, n, encode)
+            timed: dict[str, Callable[[], Any]] = {"baseline": partial(baseline, event)}
+            timed.update({name: partial(fn, event, dict(CONTEXT)) for name, fn in handlers.items()})
+            with discarded_stdout():
+                seconds = timer(timed, repeat_for(n, scale))
+            us = {name: s * 1e6 / n for name, s in seconds.items()}
+            rows.append({"records": n, "body": "base64" if encode else "raw", "us_per_event": us})
+    return {
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "rows": rows,
+        "pydantic_missing": missing,
+    }
+
+
+STEP_LABELS = {
+    "baseline": "baseline: decode, `json.loads`, one `json.dumps`",
+    "envelope": "envelope: decode, JSON, typed event, source record",
+    "node_event_record": "node_event fields: times, node age, variables",
+    "churn_figures": "dedupe and churn figures",
+    "line_json": "node_event line: JSON encoding",
+    "line_header_scrub_write": "node_event line: header, scrubbing, write",
+    "rest": "the rest: settings, loop, summary lines, garbage collection",
+    "handler": "log_node_churn, whole invocation",
+    "handwritten": "hand-written peer, whole invocation",
+}
+
+
+def churn_steps(n: int = 1000, timer: Timer = best_times, scale: float = 1.0) -> dict[str, Any]:
+    """Where log_node_churn's time goes: each step timed alone on the same `n` raw node-event records,
+    in microseconds per event and as a ratio to the hand-written peer's time per event."""
+    from churn.records import node_event_record
+    from churn.summary import Churn
+
+    from shared.envelope import parse_trigger_event
+    from shared.log import _ENCODER, JsonLogger
+
+    event = spread_event(EventName.COMPUTE_NODE_RUNNING, n)
+    parsed = parse_trigger_event(event)
+    records = [node_event_record(e) for e in parsed.events]
+    logger = JsonLogger("log_node_churn", "bench-churn", stream=io.StringIO(), env={})
+    head = {"ts": time.time(), "level": "INFO", "msg": "node event", "function": "log_node_churn"}
+    lines = [{**head, "request_id": "bench-churn", **r} for r in records]
+
+    def figures() -> None:
+        churn = Churn()
+        for record in records:
+            churn.add(record)
+        churn.summaries()
+
+    def write() -> None:
+        for record in records:
+            logger.write("INFO", "node event", record)
+
+    handler = load_handler("log_node_churn")
+    timed: dict[str, Callable[[], Any]] = {
+        "baseline": partial(baseline, event),
+        "envelope": partial(parse_trigger_event, event),
+        "node_event_record": lambda: [node_event_record(e) for e in parsed.events],
+        "churn_figures": figures,
+        "line_json": lambda: [_ENCODER.encode(line) for line in lines],
+        "line_write": write,
+        "handler": partial(handler.main_handler, event, dict(CONTEXT)),
+        "handwritten": partial(handwritten.main_handler, event, dict(CONTEXT)),
+    }
+    with discarded_stdout():
+        seconds = timer(timed, repeat_for(n, scale))
+    us = {name: s * 1e6 / n for name, s in seconds.items()}
+    # The write includes the encoding: what it adds is the header, the scrubbing and the write itself.
+    us["line_header_scrub_write"] = us.pop("line_write") - us["line_json"]
+    parts = ("envelope", "node_event_record", "churn_figures", "line_json", "line_header_scrub_write")
+    us["rest"] = us["handler"] - sum(us[k] for k in parts)
+    peer = us["handwritten"]
+    return {
+        "records": n,
+        "steps": {k: {"us_per_event": us[k], "x_handwritten": us[k] / peer} for k in STEP_LABELS},
+    }
+
+
+def cli() -> None:
+    """Under another interpreter: print the stdlib contenders' figures as one JSON line."""
+    sizes = tuple(int(s) for s in sys.argv[1].split(",")) if len(sys.argv) > 1 else SIZES
+    scale = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+    print(json.dumps(throughput(sizes, scale, include_pydantic=False)))
