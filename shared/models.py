@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -18,6 +17,8 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 
 def fingerprint(entry: Mapping[str, Any]) -> str:
     """A content hash of one event: the same event republished under another msgId matches."""
+    import hashlib  # only the alert path asks for fingerprints: a churn cold start never loads it
+
     # surrogatepass: the envelope replaces lone surrogates, and a hash must never be what raises.
     return hashlib.sha256(_CANONICAL.encode(entry).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 

@@ -30,7 +30,7 @@ PUSH_DEADLINE_MS = 13000
 
 
 def is_http_event(event: Any) -> bool:
-    """True for the event SCF builds for a function-URL request."""
+    """True for the event SCF builds for a function-URL request (as shared.runtime.is_http_event)."""
     return isinstance(event, Mapping) and "httpMethod" in event
 
 

@@ -10,16 +10,19 @@ from .envelope import parse_trigger_event
 from .errors import RetryableFailure
 from .invocation import Invocation
 from .log import JsonLogger, scrubbed
-from .poller import poll_queue
-from .push import handle_push, is_http_event
 from .settings import env_list
 
-__all__ = ["Concern", "Outcome", "is_timer_event", "parse_only", "process", "run"]
+__all__ = ["Concern", "Outcome", "is_http_event", "is_timer_event", "parse_only", "process", "run"]
 
 
 def is_timer_event(event: Any) -> bool:
     """True for the event of an SCF timer trigger (the queue path)."""
     return isinstance(event, Mapping) and event.get("Type") == "Timer"
+
+
+def is_http_event(event: Any) -> bool:
+    """True for the event SCF builds for a function-URL request (the push path)."""
+    return isinstance(event, Mapping) and "httpMethod" in event
 
 
 def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[str, Any]:
@@ -31,9 +34,15 @@ def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[st
     """
     invocation = Invocation.from_context(context)
     log = JsonLogger(function, invocation.request_id)
+    # Each path's module (and the HTTP client the queue path needs) is imported on that path only:
+    # a trigger-path cold start loads neither.
     if is_timer_event(event):
+        from .poller import poll_queue
+
         return scrubbed(poll_queue(concern, invocation, log))
     if is_http_event(event):
+        from .push import handle_push
+
         return scrubbed(handle_push(event, concern, invocation, log))
     records = event.get("Records") if isinstance(event, Mapping) else None
     capture_raw("cmq_record", records if isinstance(records, list) else [event], log)
