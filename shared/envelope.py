@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .catalogue import EventName
-from .models import BatchEvent, ParsedInput, Rejection, SourceRecord, new_event
+from .models import BatchEvent, ParsedInput, Rejection, SourceRecord, new_event, new_source
 from .text import clean_text, has_surrogate
 
 
@@ -79,14 +79,15 @@ def _parse_records(records: list[Any], allowed: frozenset[str]) -> ParsedInput:
 
 def source_from_cmq(cmq: Mapping[str, Any], index: int = 0) -> SourceRecord:
     """The source fields of one CMQ record (field names as the trigger sends them)."""
-    return SourceRecord(
-        msg_id=_outer_str(cmq.get("msgId")),
-        topic_name=_outer_str(cmq.get("topicName")),
-        subscription_name=_outer_str(cmq.get("subscriptionName")),
-        publish_time=_outer_str(cmq.get("publishTime")),
-        tags=parse_tags(cmq.get("msgTag")),
-        request_id=_outer_str(cmq.get("requestId")),
-        index=index,
+    get = cmq.get
+    return new_source(
+        _outer_str(get("msgId")),
+        _outer_str(get("topicName")),
+        _outer_str(get("subscriptionName")),
+        _outer_str(get("publishTime")),
+        parse_tags(get("msgTag")),
+        _outer_str(get("requestId")),
+        index,
     )
 
 

@@ -117,6 +117,30 @@ def new_event(values: Mapping[str, Any]) -> BatchEvent:
 _EVENT_FIELDS = tuple(f.name for f in fields(BatchEvent))
 
 
+def new_source(  # noqa: PLR0917 - the fields in order, as the class's own __init__ takes them
+    msg_id: Optional[str],
+    topic_name: Optional[str],
+    subscription_name: Optional[str],
+    publish_time: Optional[str],
+    tags: tuple[str, ...],
+    request_id: Optional[str],
+    index: int,
+) -> SourceRecord:
+    """`SourceRecord(...)` with every field, without the frozen dataclass's per-field __setattr__
+    (one per trigger record); fields stored in declaration order. Tests compare it with the class."""
+    source: SourceRecord = object.__new__(SourceRecord)
+    source.__dict__.update(
+        msg_id=msg_id,
+        topic_name=topic_name,
+        subscription_name=subscription_name,
+        publish_time=publish_time,
+        tags=tags,
+        request_id=request_id,
+        index=index,
+    )
+    return source
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A record (or one event in it) that could not be parsed, and why."""

@@ -248,3 +248,16 @@ def test_times_are_written_as_isoformat_in_utc_to_the_millisecond(moment):
     utc = moment.astimezone(timezone.utc)
     expected = utc.isoformat(timespec="milliseconds" if utc.microsecond else "seconds")
     assert iso(moment) == expected.replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-20T08:35:00Z", "2026-11-20T16:35:00+08:00", "2026-11-20 08:35:00", "2026-11-20T08:35:00.250Z"],
+)
+def test_the_line_takes_batchs_time_text_only_when_it_is_what_iso_would_write(text):
+    from churn.records import iso, iso_of
+
+    from shared.envelope import parse_time
+
+    moment = parse_time(text)
+    assert iso_of(moment, text) == iso(moment)

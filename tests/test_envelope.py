@@ -281,3 +281,14 @@ def test_whitespace_around_json_is_accepted_raw_or_in_base64(text):
         event = load_event("cmq_topic_job_failed.json")
         event["Records"][0]["CMQ"]["msgBody"] = body
         assert [e.name for e in parse_trigger_event(event).events] == [EventName.JOB_FAILED]
+
+
+def test_new_source_builds_what_the_dataclass_builds():
+    from shared.models import SourceRecord, new_source
+
+    fields = ("m-1", "topic", "sub", "2026-11-20T08:35:00Z", ("a", "b"), "req", 3)
+    built = new_source(*fields)
+    assert built == SourceRecord(*fields)
+    assert built.__dict__ == SourceRecord(*fields).__dict__  # same fields, same order
+    with pytest.raises(AttributeError):
+        built.msg_id = "other"  # type: ignore[misc]
