@@ -10,7 +10,7 @@ FUNCTION ?= alert_failures
 EVENT ?= events/cmq_topic_job_failed.json
 DEPLOYED := shared $(wildcard functions/*)
 
-.PHONY: test lint typecheck compat pytest invoke invoke-all bench package serverless policy fuzz doctor settings-doc clean
+.PHONY: test lint typecheck compat pytest invoke invoke-all local bench package serverless policy fuzz doctor settings-doc clean
 
 $(RUNTIME_STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ lint: $(STAMP)
 # Tests import each function's own package (alerting, retrying, churn) with its folder on the path.
 FUNCTION_PATHS := functions/alert_failures:functions/retry_interrupted:functions/log_node_churn
 typecheck: $(STAMP)
-	MYPYPATH=$(FUNCTION_PATHS) $(BIN)/mypy shared tools tests bench
+	MYPYPATH=$(FUNCTION_PATHS) $(BIN)/mypy shared tools tests bench localcloud
 	for dir in functions/*; do (cd $$dir && MYPYPATH=../.. ../../$(BIN)/mypy --config-file ../../pyproject.toml --cache-dir ../../.mypy_cache . ) || exit 1; done
 
 # The deployed code must run on SCF's Python 3.9 and 3.10: vermin checks the minimum version, and a
@@ -57,9 +57,15 @@ pytest: $(STAMP)
 invoke: $(RUNTIME_STAMP)
 	$(BIN)/python -m tools.invoke $(FUNCTION) $(EVENT)
 
+# Every function on every sample (events/ and events/delivery/) against the local cloud: one line each,
+# a summary, exit 1 on an unexpected failure.
 invoke-all: $(RUNTIME_STAMP)
-	for f in events/*.json; do for fn in alert_failures retry_interrupted log_node_churn; do \
-	  echo "== $$fn $$f"; $(BIN)/python -m tools.invoke $$fn $$f 2>&1 | tail -n 12; done; done
+	$(BIN)/python -m tools.invoke --all
+
+# The local cloud as a server on 127.0.0.1 with a page showing what each channel received, rendered.
+PORT ?= 8787
+local: $(RUNTIME_STAMP)
+	$(BIN)/python -m localcloud.server --port $(PORT)
 
 # What serverless.yml deploys: build/<function>/ with its code, shared/, the runtime deps it imports and
 # bytecode for the runtime. RUNTIME=Python3.10 builds (and renders) for that runtime instead.

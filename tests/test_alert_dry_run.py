@@ -82,6 +82,7 @@ def test_local_invoke_of_the_readme_command_shows_the_message():
             "events/cmq_topic_job_failed.json",
             "--env-file",
             "/dev/null",
+            "--live",  # no local cloud: with no channel configured, the dry-run preview
         ],
         cwd=ROOT,
         capture_output=True,

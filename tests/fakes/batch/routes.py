@@ -1,86 +1,26 @@
-"""The HTTP layer: one `responses` callback dispatching on X-TC-Action, answering in Tencent's envelope."""
+"""The Batch fake behind `responses` (the SDK's requests), or as localcloud's callback on loopback."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Optional
+from typing import Any
 
-import requests
 import responses
 
-from .backend import BatchBackend, BatchError
+from localcloud.batch import DEFAULT_ENDPOINT, VERSION, batch_callback
+from localcloud.tencent import tencent_callback
 
-DEFAULT_ENDPOINT = "https://batch.tencentcloudapi.com"
-VERSION = "2017-03-12"
+from .backend import BatchBackend
 
-
-def _answer(payload: dict[str, Any]) -> tuple[int, dict[str, str], str]:
-    payload.setdefault("RequestId", str(uuid.uuid4()))
-    # Exactly application/json: the SDK reads an error body only with that Content-Type.
-    return 200, {"Content-Type": "application/json"}, json.dumps({"Response": payload})
-
-
-def _error(code: str, message: str) -> tuple[int, dict[str, str], str]:
-    return _answer({"Error": {"Code": code, "Message": message}})
-
-
-def tencent_callback(
-    backend: Any, version: str, dispatch: Callable[[str, dict[str, Any], str], Optional[dict[str, Any]]]
-) -> Callable[[Any], tuple[int, dict[str, str], str]]:
-    """A callback that checks the TC3 request, applies scripted faults, then calls `dispatch`."""
-
-    def callback(request: Any) -> tuple[int, dict[str, str], str]:
-        headers = {k: v for k, v in request.headers.items()}
-        action = headers.get("X-TC-Action", "")
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
-        params = json.loads(body or "{}")
-        backend.calls.append((action, params, headers))
-        if not headers.get("Authorization", "").startswith("TC3-HMAC-SHA256 Credential="):
-            return _error("AuthFailure.SignatureFailure", "the request is not signed with TC3-HMAC-SHA256")
-        if headers.get("X-TC-Version") != version:
-            return _error("InvalidParameter", f"version {headers.get('X-TC-Version')!r} is not {version}")
-        fault = backend.take_fault(action)
-        if fault is not None:
-            if fault.kind == "network":
-                raise requests.ConnectionError("scripted: connection reset by peer")
-            if fault.kind == "html":
-                return 502, {"Content-Type": "text/html"}, "<html><body>502 Bad Gateway</body></html>"
-            return _error(fault.code, fault.message)
-        try:
-            result = dispatch(action, params, headers.get("X-TC-Region", ""))
-        except BatchError as exc:
-            return _error(exc.code, exc.message)
-        if result is None:
-            return _error("InvalidAction", f"the fake does not know {action!r}")
-        return _answer(result)
-
-    return callback
-
-
-def _dispatch(backend: BatchBackend) -> Callable[[str, dict[str, Any], str], Optional[dict[str, Any]]]:
-    def dispatch(action: str, params: dict[str, Any], region: str) -> Optional[dict[str, Any]]:
-        if action == "DescribeJob":
-            return backend.describe_job(params.get("JobId"), region)
-        if action == "DescribeTask":
-            offset, limit = int(params.get("Offset") or 0), int(params.get("Limit") or 100)
-            return backend.describe_task(params.get("JobId"), params.get("TaskName"), offset, limit, region)
-        if action == "RetryJobs":
-            backend.retry_jobs(params.get("JobIds"), region)
-            return {}
-        if action == "TerminateJob":
-            backend.terminate_job(params.get("JobId"), region)
-            return {}
-        return None
-
-    return dispatch
-
-
-def batch_callback(backend: BatchBackend) -> Callable[[Any], tuple[int, dict[str, str], str]]:
-    """The fake Batch API as one callback (for `responses` or a loopback server)."""
-    return tencent_callback(backend, VERSION, _dispatch(backend))
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "VERSION",
+    "batch_callback",
+    "fake_batch_api",
+    "register_batch",
+    "tencent_callback",
+]
 
 
 def register_batch(

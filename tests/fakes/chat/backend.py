@@ -1,127 +1,58 @@
-"""The chat robots' state: what each received, and scripted answers a test switches on.
-
-Each robot checks a request the way the real one is documented to: the key or token in the URL, the
-signature (recomputed here from the secret, independently of the code under test), the size limit.
-"""
+"""The chat robots' state (localcloud.chat), and their constant URLs on the session's loopback server."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
-from urllib.parse import urlparse
-
+from localcloud.chat import (
+    CHANNELS,
+    DINGTALK_SECRET,
+    DINGTALK_TOKEN,
+    FEISHU_SECRET,
+    FEISHU_TOKEN,
+    PATHS,
+    SECRETS,
+    SLACK_PATH,
+    WEBHOOK_TOKEN,
+    WECOM_KEY,
+    ChatBackend,
+    Received,
+    channel_of,
+    dingtalk_expected_sign,
+    feishu_expected_sign,
+    robot_urls,
+)
 from tests.fakes.loopback import session_server
 
-WECOM_KEY = "wecom-key-0f1e2d3c4b5a"
-DINGTALK_TOKEN = "dingtalk-token-9a8b7c6d5e4f"
-DINGTALK_SECRET = "SECdingtalk-secret-1234567890"
-FEISHU_TOKEN = "feishu-token-aaaabbbbccccdddd"
-FEISHU_SECRET = "feishu-secret-0987654321"
-SLACK_PATH = "T0000SLACK/B0000SLACK/slacksecretXXXXXXXXXXXX"
-WEBHOOK_TOKEN = "relay-token-55555"
+__all__ = [
+    "CHANNELS",
+    "DINGTALK_SECRET",
+    "DINGTALK_TOKEN",
+    "DINGTALK_URL",
+    "FEISHU_SECRET",
+    "FEISHU_TOKEN",
+    "FEISHU_URL",
+    "PATHS",
+    "SECRETS",
+    "SERVER",
+    "SLACK_PATH",
+    "SLACK_URL",
+    "WEBHOOK_TOKEN",
+    "WEBHOOK_URL",
+    "WECOM_KEY",
+    "WECOM_URL",
+    "ChatBackend",
+    "Received",
+    "channel_of",
+    "dingtalk_expected_sign",
+    "feishu_expected_sign",
+]
 
 # Every robot answers on one loopback server for the whole session (the real paths and queries, plain
 # http), so that the URLs are constants and any HTTP client reaches the fakes.
 SERVER = session_server("chat")
-PATHS = {
-    "webhook": "/batch",
-    "wecom": "/cgi-bin/webhook/send",
-    "dingtalk": "/robot/send",
-    "feishu": f"/open-apis/bot/v2/hook/{FEISHU_TOKEN}",
-    "slack": f"/services/{SLACK_PATH}",
-}
-WECOM_URL = f"{SERVER.base_url}{PATHS['wecom']}?key={WECOM_KEY}"
-DINGTALK_URL = f"{SERVER.base_url}{PATHS['dingtalk']}?access_token={DINGTALK_TOKEN}"
-FEISHU_URL = f"{SERVER.base_url}{PATHS['feishu']}"
-SLACK_URL = f"{SERVER.base_url}{PATHS['slack']}"
+_URLS = robot_urls(SERVER.base_url)
+WECOM_URL = _URLS["wecom"]
+DINGTALK_URL = _URLS["dingtalk"]
+FEISHU_URL = _URLS["feishu"]
+SLACK_URL = _URLS["slack"]
 # http:// as every loopback URL: private relays and local receivers must work.
-WEBHOOK_URL = f"{SERVER.base_url}{PATHS['webhook']}?token={WEBHOOK_TOKEN}"
-
-CHANNELS = ("webhook", "wecom", "dingtalk", "feishu", "slack")
-SECRETS = (
-    WECOM_KEY,
-    DINGTALK_TOKEN,
-    DINGTALK_SECRET,
-    FEISHU_TOKEN,
-    FEISHU_SECRET,
-    SLACK_PATH,
-    WEBHOOK_TOKEN,
-)
-
-
-def channel_of(url: str) -> str:
-    """The channel whose fake a URL points at (by its path), or "" for none."""
-    path = urlparse(url).path
-    return next((name for name, known in PATHS.items() if known == path), "")
-
-
-def dingtalk_expected_sign(secret: str, timestamp_ms: str) -> str:
-    """DingTalk's documented signature: base64(HMAC-SHA256(secret, f"{ts}\\n{secret}"))."""
-    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def feishu_expected_sign(secret: str, timestamp_s: str) -> str:
-    """Feishu's documented signature: base64(HMAC-SHA256(key=f"{ts}\\n{secret}", msg=b""))."""
-    digest = hmac.new(f"{timestamp_s}\n{secret}".encode(), b"", hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-@dataclass
-class Received:
-    """One request a robot received."""
-
-    channel: str
-    url: str
-    query: dict[str, str]
-    body: Any
-    raw: bytes
-    headers: dict[str, str]
-    accepted: bool = False
-
-
-@dataclass
-class ChatBackend:
-    """Every robot's inbox and script."""
-
-    dingtalk_secret: Optional[str] = DINGTALK_SECRET
-    feishu_secret: Optional[str] = FEISHU_SECRET
-    dingtalk_keyword: str = ""
-    clock: Callable[[], float] = time.time
-    received: list[Received] = field(default_factory=list)
-    _script: dict[str, deque[str]] = field(default_factory=lambda: defaultdict(deque))
-    retry_after: str = "2"
-    # A scripted timeout holds the answer this long at most: longer than any client waits (5 s by
-    # default), and the hold ends as soon as the client gives up and closes the connection.
-    hang_s: float = 10.0
-
-    def script(self, channel: str, *answers: str) -> None:
-        """Answer `channel`'s next requests with: rate_limited, refused, server_error, timeout (no answer
-        until the client gives up) or reset (the connection reset, no answer)."""
-        self._script[channel].extend(answers)
-
-    def next_fault(self, channel: str) -> Optional[str]:
-        """The next scripted answer, if any."""
-        queue = self._script[channel]
-        return queue.popleft() if queue else None
-
-    def requests(self, channel: str) -> list[Received]:
-        """Every request `channel` received, accepted or not."""
-        return [r for r in self.received if r.channel == channel]
-
-    def accepted(self, channel: str) -> list[Received]:
-        """The messages `channel` accepted (what its group would see)."""
-        return [r for r in self.received if r.channel == channel and r.accepted]
-
-    def parse_body(self, raw: bytes) -> Any:
-        """The JSON body, or None."""
-        try:
-            return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
+WEBHOOK_URL = _URLS["webhook"]
