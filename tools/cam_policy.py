@@ -28,7 +28,7 @@ from tools.deploy_config import (
 
 # The optional features that add calls; RETRY_LEDGER=tags is the default, so it is on unless
 # --no-tag-ledger says the deployment sets RETRY_LEDGER=memory.
-FEATURES = ("ALERT_ENRICH", "RETRY_RULES")
+FEATURES = ("ALERT_ENRICH", "ALERT_RECOVERY", "RETRY_RULES")
 
 
 class PolicyError(ValueError):

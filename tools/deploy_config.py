@@ -92,6 +92,10 @@ FUNCTIONS = (
             "ALERT_HTTP_TIMEOUT_S",
             "ALERT_TIME_MARGIN_S",
             "ALERT_MAX_ATTEMPTS",
+            "ALERT_DIGEST_AFTER",
+            "ALERT_SILENCES",
+            "ALERT_RECOVERY",
+            "RETRY_TAG_KEY",
         ),
     ),
     FunctionSpec(
@@ -165,6 +169,7 @@ _QUEUE = ("qcs::tdmq:{region}:uin/{uin}:queue/{queue}", "qcs::tdmq:{region}:uin/
 CLOUD_CALLS = (
     CloudCall("alert_failures", "batch", "DescribeJob", "ALERT_ENRICH", _JOB),
     CloudCall("alert_failures", "batch", "DescribeTask", "ALERT_ENRICH", _JOB),
+    CloudCall("alert_failures", "batch", "DescribeJob", "ALERT_RECOVERY", _JOB),
     CloudCall("retry_interrupted", "batch", "DescribeJob", "", _JOB),
     CloudCall("retry_interrupted", "batch", "RetryJobs", "", _JOB),
     CloudCall("retry_interrupted", "batch", "TerminateJob", "", _JOB),

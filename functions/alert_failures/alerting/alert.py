@@ -3,59 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Optional
 
-from shared.catalogue import EventName
 from shared.models import BatchEvent
 
+from .clip import clip_chars
 from .enrichment import Enrichment
 from .grouping import JOB, Group, GroupKey
+from .inhibition import Fold
 from .links import console_link
+from .severity import Severity, severity_of
 
+# Every text an event brings is cut to this many characters when the alert is built: no channel shows
+# more (the longest clip is 300), and escaping and measuring 1 MB per rendering would cost seconds.
+TEXT_CHARS = 1000
 
-class Severity(IntEnum):
-    """How bad a group is; the strongest event of the group decides."""
-
-    NOTICE = 0
-    FAILED = 1
-    ABNORMAL = 2
-    INTERRUPTED = 3
-
-    @property
-    def badge(self) -> str:
-        """The word a message starts with."""
-        return _BADGES[self]
-
-    @property
-    def note(self) -> str:
-        """What the reader must know beyond 'failed' ('' when nothing)."""
-        return _NOTES[self]
-
-
-_BADGES = {
-    Severity.NOTICE: "NOTICE",
-    Severity.FAILED: "FAILED",
-    Severity.ABNORMAL: "ABNORMAL",
-    Severity.INTERRUPTED: "INTERRUPTED",
-}
-_NOTES = {
-    Severity.NOTICE: "",
-    Severity.FAILED: "",
-    Severity.ABNORMAL: "A compute node is abnormal: it may still be billing. Check it or terminate it.",
-    Severity.INTERRUPTED: (
-        "Interrupted: the failed instances are KEPT and still billing until the job is retried or terminated."
-    ),
-}
-
-
-def severity_of(event: BatchEvent) -> Severity:
-    """Interrupted and abnormal-node events are called out; other failures are failures."""
-    if event.is_interrupted:
-        return Severity.INTERRUPTED
-    if event.name is EventName.COMPUTE_NODE_ABNORMAL:
-        return Severity.ABNORMAL
-    return Severity.FAILED if event.is_failure else Severity.NOTICE
+__all__ = ["TEXT_CHARS", "Alert", "Item", "Severity", "build_alert", "item_of", "severity_of"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +44,8 @@ class Alert:
     link: str
     notes: tuple[str, ...]
     events: tuple[BatchEvent, ...]
+    folds: tuple[Fold, ...] = ()
+    records: frozenset[int] = frozenset()  # the source records of the group (duplicates, folds included)
 
     @property
     def total(self) -> int:
@@ -92,9 +57,19 @@ class Alert:
         """The one-line headline (raw text)."""
         return f"[{self.severity.badge}] {self.subject}"
 
+    @property
+    def reason(self) -> str:
+        """The first reason an event of the group gives ('' when none does)."""
+        return next((value for item in self.items for label, value in item.details if label == "reason"), "")
 
-def _time(event: BatchEvent) -> str:
+
+def event_time(event: BatchEvent) -> str:
+    """The event's time as messages show it."""
     return event.time.strftime("%Y-%m-%d %H:%M:%S UTC") if event.time else "time unknown"
+
+
+def _text(value: object) -> str:
+    return clip_chars(str(value), TEXT_CHARS)
 
 
 def item_of(event: BatchEvent) -> Item:
@@ -102,30 +77,37 @@ def item_of(event: BatchEvent) -> Item:
     details: list[tuple[str, str]] = []
     if event.task_name:
         index = f" #{event.task_instance_index}" if event.task_instance_index is not None else ""
-        details.append(("task", f"{event.task_name}{index}"))
+        details.append(("task", f"{_text(event.task_name)}{index}"))
     elif event.task_instance_index is not None:
         details.append(("instance index", str(event.task_instance_index)))
     if event.node_id:
-        details.append(("node", event.node_id))
+        details.append(("node", _text(event.node_id)))
     if event.instance_id:
-        details.append(("instance", event.instance_id))
+        details.append(("instance", _text(event.instance_id)))
     if event.exit_code is not None:
-        details.append(("exit code", str(event.exit_code)))
+        details.append(("exit code", _text(event.exit_code)))
     if event.state_reason:
-        details.append(("reason", event.state_reason))
+        details.append(("reason", _text(event.state_reason)))
     if event.vars:
-        details.append(("vars", ", ".join(f"{k}={v}" for k, v in event.vars.items())))
-    return Item(event.name_raw, _time(event), tuple(details), severity_of(event))
+        pairs = []
+        size = 0
+        for key, value in event.vars.items():  # a million vars must not build a million-item text
+            pairs.append(f"{_text(key)}={_text(value)}")
+            size += len(pairs[-1]) + 2
+            if size > TEXT_CHARS:
+                break
+        details.append(("vars", _text(", ".join(pairs))))
+    return Item(_text(event.name_raw), event_time(event), tuple(details), severity_of(event))
 
 
-def _subject(group: Group) -> str:
+def subject_of(group: Group) -> str:
+    """`Batch job <name> (<id>)` or `Batch compute environment <name> (<id>)`, clipped."""
+    ident = _text(group.key.id)
     if group.key.kind == JOB:
         name = group.first("job_name")
-        return f"Batch job {name} ({group.key.id})" if name else f"Batch job {group.key.id}"
+        return f"Batch job {_text(name)} ({ident})" if name else f"Batch job {ident}"
     name = group.first("env_name")
-    return (
-        f"Batch compute environment {name} ({group.key.id})" if name else f"Batch environment {group.key.id}"
-    )
+    return f"Batch compute environment {_text(name)} ({ident})" if name else f"Batch environment {ident}"
 
 
 def _enrichment_notes(info: Enrichment) -> tuple[str, ...]:
@@ -141,29 +123,37 @@ def _enrichment_notes(info: Enrichment) -> tuple[str, ...]:
     hidden = info.failed_total - len(info.failed_instances)
     if hidden > 0:
         notes.append(f"and {hidden} more failed instances")
-    return tuple(notes)
+    return tuple(_text(note) for note in notes)
 
 
-def build_alert(group: Group, console_base: str, enrichment: Optional[Enrichment] = None) -> Alert:
-    """The alert of one group."""
+def build_alert(
+    group: Group,
+    console_base: str,
+    enrichment: Optional[Enrichment] = None,
+    folds: tuple[Fold, ...] = (),
+) -> Alert:
+    """The alert of one group (and of the failures folded into it)."""
     items = tuple(item_of(e) for e in group.events)
     severity = max((i.severity for i in items), default=Severity.NOTICE)
-    facts: list[tuple[str, str]] = [("Region", group.key.region)]
+    facts: list[tuple[str, str]] = [("Region", _text(group.key.region))]
     if group.key.kind == JOB:
-        facts.append(("Job", group.key.id))
+        facts.append(("Job", _text(group.key.id)))
     else:
-        facts.append(("Environment", group.key.id))
+        facts.append(("Environment", _text(group.key.id)))
     if items:
         first, last = items[0].time, items[-1].time
         facts.append(("When", first if first == last else f"{first} to {last}"))
+    notes = tuple(fold.text for fold in folds)
     return Alert(
         key=group.key,
         severity=severity,
-        subject=_subject(group),
+        subject=subject_of(group),
         facts=tuple(facts),
         counts=tuple(group.counts()),
         items=items,
         link=console_link(console_base, group.key),
-        notes=_enrichment_notes(enrichment) if enrichment else (),
+        notes=notes + (_enrichment_notes(enrichment) if enrichment else ()),
         events=tuple(group.events),
+        folds=folds,
+        records=frozenset(group.records),
     )

@@ -1,26 +1,34 @@
-"""The alert_failures concern: group, render, deliver to every channel, report what failed."""
+"""The alert_failures concern: group, silence, inhibit, render, deliver everywhere, report what failed."""
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import urlparse
 
+from shared.catalogue import EventName
 from shared.concern import Concern, Outcome
 from shared.invocation import Invocation
 from shared.log import JsonLogger, redact_url
-from shared.models import ParsedInput
+from shared.models import BatchEvent, ParsedInput
 
-from .alert import Alert, build_alert
+from .alert import build_alert
 from .channels import Channel, build_channels
-from .compose import PLAIN, Budget, body_lines
+from .compose import PLAIN, Budget
 from .config import AlertConfig, load_config
 from .delivery import Deadline, Post, Result, Sender
+from .digest import build_digest, digest_message
 from .grouping import Group, group_events
+from .inhibition import inhibit
+from .message import Message, alert_message, title_text
+from .outbox import Outbox, Payload
+from .recovery import Recovery, recovery_message
+from .silencing import active_rules, silence
 
 DRY_RUN_CHANNEL = "text"
-MAX_WORKERS = 8  # one thread per channel; there are five kinds of channel
 
 
 def make_concern(
@@ -37,6 +45,38 @@ def make_concern(
     return concern
 
 
+@dataclass
+class _Sorted:
+    """A run's events sorted out: failure groups, JOB_SUCCEED groups, and what was left out."""
+
+    groups: list[Group]
+    succeeded: list[Group]
+    duplicates: int
+    silenced: int
+
+
+def _grouped(
+    events: list[BatchEvent], cfg: AlertConfig, invocation: Invocation, now: datetime, log: JsonLogger
+) -> _Sorted:
+    """Failure groups and JOB_SUCCEED groups, deduplicated and silenced."""
+    recovering = [e for e in events if cfg.recovery and e.name is EventName.JOB_SUCCEED]
+    failing = [e for e in events if not (cfg.recovery and e.name is EventName.JOB_SUCCEED)]
+    groups, duplicates = group_events(failing, invocation.region)
+    succeeded, repeated = group_events(recovering, invocation.region)
+    for event in duplicates + repeated:
+        log.info(
+            "duplicate event skipped",
+            event_name=event.name_raw,
+            msg_id=event.source.msg_id,
+            position=event.position,
+            fingerprint=event.fingerprint,
+        )
+    rules = active_rules(cfg.silences, now, log)
+    groups, silenced = silence(groups, rules, log)
+    succeeded, silenced_too = silence(succeeded, rules, log)
+    return _Sorted(groups, succeeded, len(duplicates) + len(repeated), silenced + silenced_too)
+
+
 def alert_failures(
     parsed: ParsedInput,
     invocation: Invocation,
@@ -47,95 +87,67 @@ def alert_failures(
     wall_clock: Callable[[], float] = time.time,
     post: Optional[Post] = None,
 ) -> Outcome:
-    """One message per channel per group; the records of groups some channel missed go in retry_records."""
+    """One message per channel per group (or one digest); the records some channel missed come back."""
     cfg = config or load_config()
     wanted = [e for e in parsed.known_events if e.name in cfg.events]
-    groups, duplicates = group_events(wanted, invocation.region)
-    for event in duplicates:
-        log.info(
-            "duplicate event skipped",
-            event_name=event.name_raw,
-            msg_id=event.source.msg_id,
-            position=event.position,
-            fingerprint=event.fingerprint,
-        )
+    now = datetime.fromtimestamp(wall_clock(), timezone.utc)
+    run = _grouped(wanted, cfg, invocation, now, log)
+    groups, folds, inhibited = inhibit(run.groups)
+    succeeded = run.succeeded
     channels = build_channels(cfg)
     summary: dict[str, Any] = {
         "alert_events": sum(len(g.events) for g in groups),
-        "duplicates": len(duplicates),
+        "duplicates": run.duplicates,
         "groups": len(groups),
+        "silenced": run.silenced,
+        "inhibited": inhibited,
+        "recovered": 0,
+        "digest": False,
         "dry_run": cfg.dry_run or not channels,
         "channels": {c.name: {"delivered": 0, "failed": 0} for c in channels},
         "channels_down": [],
     }
-    if not groups:
+    if not groups and not succeeded:
         return Outcome(summary=summary)
     deadline = Deadline(invocation, cfg.margin_s, sleep)
+    unchecked: set[int] = set()
+    recoveries: list[Recovery] = []
+    if succeeded:
+        from .recover import find_recoveries
+
+        found = find_recoveries(succeeded, cfg, deadline, log)
+        recoveries, unchecked = found.recoveries, found.unchecked
+    summary["recovered"] = len(recoveries)
+    storm = len(groups) + len(recoveries) > cfg.digest_after
     enrichments = {}
-    if cfg.enrich:
+    if cfg.enrich and not storm:  # a digest has no room for it, and a storm no time
         from .enrich import enrich
 
         enrichments = enrich(groups, cfg, deadline, log)
-    alerts = [(g, build_alert(g, cfg.console_url, enrichments.get(g.key))) for g in groups]
+    alerts = [build_alert(g, cfg.console_url, enrichments.get(g.key), folds.get(g.key, ())) for g in groups]
+    digest = build_digest(alerts, recoveries, cfg.console_url) if storm else None
+    outbox = Outbox(tuple(alerts), tuple(recoveries), digest)
+    summary["digest"] = storm
+    if not outbox.units:
+        return _outcome(summary, outbox, set(), unchecked)
     if not channels:
-        for _, alert in alerts:
-            _log_preview(alert, cfg, log)
-        return Outcome(summary=summary)
+        for label, message in _messages(outbox, cfg):
+            _log_preview(label, message, log)
+        return _outcome(summary, outbox, set(), unchecked)
     if cfg.dry_run:
-        for _, alert in alerts:
-            for channel in channels:
-                log.info(
-                    "alert (dry run)", channel=channel.name, group=str(alert.key), body=channel.render(alert)
-                )
-        return Outcome(summary=summary)
+        for channel in channels:
+            for payload in channel.payloads(outbox):
+                log.info("alert (dry run)", channel=channel.name, group=payload.label, body=payload.body)
+        return _outcome(summary, outbox, set(), unchecked)
+    from .dispatch import deliver_all
+
     sender = Sender(
         deadline, timeout_s=cfg.timeout_s, max_attempts=cfg.max_attempts, wall_clock=wall_clock, post=post
     )
-    failed_groups = _deliver_all(alerts, channels, sender, summary, log)
-    return _outcome(summary, failed_groups)
-
-
-def _log_preview(alert: Alert, cfg: AlertConfig, log: JsonLogger) -> None:
-    """Dry run without channels: the message as readable lines, one JSON log line per message."""
-    lines = body_lines(alert, PLAIN, Budget(min(cfg.max_items, alert.total), 300))
-    log.info(
-        "alert (dry run: no channel configured)",
-        channel=DRY_RUN_CHANNEL,
-        group=str(alert.key),
-        severity=alert.severity.badge,
-        title=alert.title,
-        lines=lines,
-    )
-
-
-def _deliver_all(
-    alerts: list[tuple[Group, Alert]],
-    channels: list[Channel],
-    sender: Sender,
-    summary: dict[str, Any],
-    log: JsonLogger,
-) -> list[Group]:
-    """Every group to every channel, the channels at once, each channel's groups in order."""
-    # Imported here, like shared.http: only a run that sends needs it.
-    from concurrent.futures import ThreadPoolExecutor
-
     report = _Report(summary, log)
-    # Each request's timeout is bounded by the time left, so every worker ends before SCF's limit
-    # and leaving the block (shutdown with wait=True) returns in time.
-    with ThreadPoolExecutor(max_workers=min(len(channels), MAX_WORKERS)) as pool:
-        futures = [pool.submit(_deliver_channel, channel, alerts, sender, report) for channel in channels]
-    for future in futures:
-        future.result()  # a worker's unexpected error is raised here, as it was before threads
+    deliver_all(outbox, channels, sender, report.add)
     summary["channels_down"] = sender.down()
-    return [group for index, (group, _) in enumerate(alerts) if index in report.missed]
-
-
-def _deliver_channel(
-    channel: Channel, alerts: list[tuple[Group, Alert]], sender: Sender, report: _Report
-) -> None:
-    """One channel's worker: its groups one after the other, which keeps within the robot's rate limit."""
-    for index, (_, alert) in enumerate(alerts):
-        report.add(index, channel, alert, sender.send(channel, channel.render(alert)))
+    return _outcome(summary, outbox, report.missed, unchecked)
 
 
 class _Report:
@@ -147,12 +159,12 @@ class _Report:
         self.missed: set[int] = set()
         self._lock = threading.Lock()
 
-    def add(self, index: int, channel: Channel, alert: Alert, result: Result) -> None:
-        """Count and log one group's delivery to one channel."""
+    def add(self, payload: Payload, channel: Channel, result: Result) -> None:
+        """Count and log one payload's delivery to one channel."""
         fields = {
             "channel": channel.name,
-            "group": str(alert.key),
-            "events": alert.total,
+            "group": payload.label,
+            "events": payload.events,
             "attempts": result.attempts,
             # The whole URL is a secret (the logger blanks it); its host says which service it is.
             "host": urlparse(channel.url).hostname or "",
@@ -165,16 +177,43 @@ class _Report:
                 self.log.info("alert delivered", **fields)
             else:
                 counts["failed"] += 1
-                self.missed.add(index)
+                self.missed.update(payload.units)
                 self.log.error("alert not delivered", reason=result.detail, **fields)
 
 
-def _outcome(summary: dict[str, Any], failed: list[Group]) -> Outcome:
+def _messages(outbox: Outbox, cfg: AlertConfig) -> list[tuple[str, Message]]:
+    """What a chat channel would get, as (group, message)."""
+    if outbox.digest is not None:
+        return [(f"digest of {len(outbox.units)} groups", digest_message(outbox.digest))]
+    out = [(str(a.key), alert_message(a, cfg.max_items)) for a in outbox.alerts]
+    return out + [(str(r.key), recovery_message(r)) for r in outbox.recoveries]
+
+
+def _log_preview(label: str, message: Message, log: JsonLogger) -> None:
+    """Dry run without channels: the message as readable lines, one JSON log line per message."""
+    lines = message.lines(PLAIN, Budget(message.most, message.clips[0]), True)
+    log.info(
+        "alert (dry run: no channel configured)",
+        channel=DRY_RUN_CHANNEL,
+        group=label,
+        severity=message.severity.badge,
+        title=title_text(message, PLAIN.escape),
+        lines=lines,
+    )
+
+
+def _outcome(summary: dict[str, Any], outbox: Outbox, missed: set[int], unchecked: set[int]) -> Outcome:
     summary["delivered"] = sum(c["delivered"] for c in summary["channels"].values())
     summary["failed"] = sum(c["failed"] for c in summary["channels"].values())
-    if not failed:
+    records = outbox.records(missed) | unchecked
+    if not records:
         return Outcome(summary=summary)
-    records = frozenset(index for group in failed for index in group.records)
-    shown = ", ".join(str(g.key) for g in failed[:5])
-    reason = f"{summary['failed']} alert delivery(ies) failed for {len(failed)} group(s): {shown}"
-    return Outcome(summary=summary, retry_records=records, retry_reason=reason)
+    reasons = []
+    if missed:
+        labels = [str(a.key) for u, a in enumerate(outbox.alerts) if u in missed]
+        labels += [str(r.key) for i, r in enumerate(outbox.recoveries) if outbox.recovery_unit(i) in missed]
+        shown = ", ".join(labels[:5])
+        reasons.append(f"{summary['failed']} alert delivery(ies) failed for {len(missed)} group(s): {shown}")
+    if unchecked:
+        reasons.append("recovery checks could not finish")
+    return Outcome(summary=summary, retry_records=frozenset(records), retry_reason="; ".join(reasons))

@@ -12,9 +12,12 @@ from shared.errors import ConfigError
 from shared.settings import env_bool, env_choice, env_events, env_float, env_int, env_list, env_str
 
 from .mentions import Mentions, parse_mentions
+from .silences import Silence, parse_silences
 
 DEFAULT_CONSOLE_URL = "https://console.cloud.tencent.com/batch"
 DEFAULT_RECEIVER = "batch-events"
+DEFAULT_DIGEST_AFTER = 5
+DEFAULT_TAG_KEY = "batch-events-retry"  # retry_interrupted's ledger tag (RETRY_TAG_KEY)
 # Markdown links and Slack's <url|text> end at these: a configured URL must not contain them.
 _URL_BREAKERS = re.compile(r"[\s<>()|\"'`\[\]]")
 
@@ -45,6 +48,10 @@ class AlertConfig:
     timeout_s: float = 5.0
     margin_s: float = 2.0
     max_attempts: int = 5
+    digest_after: int = DEFAULT_DIGEST_AFTER
+    silences: tuple[Silence, ...] = ()
+    recovery: bool = False
+    retry_tag_key: str = DEFAULT_TAG_KEY
 
     def channel(self, name: str) -> Optional[ChannelConfig]:
         """The configured channel of that name, if switched on."""
@@ -109,8 +116,11 @@ def load_config(env: Optional[Mapping[str, str]] = None) -> AlertConfig:
     if margin_s < 0:
         raise ConfigError(f"ALERT_TIME_MARGIN_S={margin_s} is below the minimum 0")
     console = env_str("ALERT_CONSOLE_URL", DEFAULT_CONSOLE_URL, env).rstrip("/")
+    recovery = env_bool("ALERT_RECOVERY", False, env)
+    events = env_events("ALERT_EVENTS", FAILURE_EVENTS, env)
     return AlertConfig(
-        events=env_events("ALERT_EVENTS", FAILURE_EVENTS, env),
+        # A recovery notice answers a JOB_SUCCEED event: reading them is what the setting turns on.
+        events=(events | {EventName.JOB_SUCCEED}) if recovery else events,
         channels=_channels(env),
         dry_run=env_bool("ALERT_DRY_RUN", False, env),
         max_items=env_int("ALERT_MAX_ITEMS", 5, env, minimum=1, maximum=50),
@@ -122,4 +132,8 @@ def load_config(env: Optional[Mapping[str, str]] = None) -> AlertConfig:
         timeout_s=timeout_s,
         margin_s=margin_s,
         max_attempts=env_int("ALERT_MAX_ATTEMPTS", 5, env, minimum=1, maximum=20),
+        digest_after=env_int("ALERT_DIGEST_AFTER", DEFAULT_DIGEST_AFTER, env, minimum=0, maximum=1000),
+        silences=parse_silences(env_str("ALERT_SILENCES", "", env)),
+        recovery=recovery,
+        retry_tag_key=env_str("RETRY_TAG_KEY", DEFAULT_TAG_KEY, env),
     )

@@ -9,6 +9,8 @@ from typing import Iterable, Optional
 
 from shared.models import BatchEvent
 
+from .clip import clip_chars
+
 JOB = "job"
 ENV = "env"
 UNKNOWN = "unknown"
@@ -24,7 +26,8 @@ class GroupKey:
     id: str
 
     def __str__(self) -> str:
-        return f"{self.region}/{self.kind}/{self.id}"
+        # Logs and retry reasons name the group: a 1 MB id is shown clipped there too.
+        return f"{clip_chars(self.region, 64)}/{self.kind}/{clip_chars(self.id, 128)}"
 
 
 @dataclass

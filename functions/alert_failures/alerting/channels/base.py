@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import parse_qsl, urlparse
 
-from ..alert import Alert
 from ..config import AlertConfig, ChannelConfig
+from ..outbox import Outbox, Payload
 
 if TYPE_CHECKING:  # shared.http is imported where a request is sent, not at cold start
     from shared.http import HttpResponse
@@ -81,8 +81,8 @@ class Channel(ABC):
         return self.config.url
 
     @abstractmethod
-    def render(self, alert: Alert) -> dict[str, Any]:
-        """The JSON body for one alert, within the channel's size limit."""
+    def payloads(self, outbox: Outbox) -> list[Payload]:
+        """The bodies this channel sends for the run, in order, each within the channel's size limit."""
 
     def request(self, body: Mapping[str, Any], now_s: float) -> Request:
         """The request to send at wall-clock time `now_s` (signatures are made here, fresh per try)."""
@@ -120,6 +120,16 @@ def _url_secrets(url: str) -> list[str]:
     return sorted(set(values), key=len, reverse=True)
 
 
-def body_bytes(body: Mapping[str, Any]) -> int:
+def body_bytes(body: Any) -> int:
     """The size of a JSON body exactly as shared.http sends it (UTF-8, not ASCII-escaped)."""
     return len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+
+def text_bytes(text: str) -> int:
+    """A text's size in UTF-8 bytes, as WeCom counts its content (a Chinese character is 3)."""
+    return len(text.encode("utf-8"))
+
+
+def utf16_units(text: str) -> int:
+    """A text's length as Slack counts characters (JavaScript string length: an emoji is 2)."""
+    return len(text.encode("utf-16-le")) // 2

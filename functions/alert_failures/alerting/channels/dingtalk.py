@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .. import escape
-from ..alert import Alert
-from ..compose import Budget, Markup, compose, fit, title_text
+from ..compose import Budget, Markup
+from ..mentions import Mentions
+from ..message import Message, compose, fit, title_text
 from ..signing import dingtalk_sign
-from .base import Channel, Request, Verdict, body_bytes, robot_verdict
+from .base import Request, Verdict, body_bytes, robot_verdict
+from .chat import ChatChannel
 
 if TYPE_CHECKING:
     from shared.http import HttpResponse
@@ -27,13 +29,13 @@ MARKUP = Markup(
 )
 
 
-class DingTalkChannel(Channel):
+class DingTalkChannel(ChatChannel):
     """POST {"msgtype": "markdown", "at": ...}; errcode 0 means sent."""
 
     name = "dingtalk"
 
-    def _at(self) -> tuple[dict[str, Any], str]:
-        mentions = self.config.mentions
+    def _at(self, mention: bool) -> tuple[dict[str, Any], str]:
+        mentions = self.config.mentions if mention else Mentions()
         at = {
             "atMobiles": list(mentions.mobiles),
             "atUserIds": list(mentions.user_ids),
@@ -43,22 +45,22 @@ class DingTalkChannel(Channel):
         named = [f"@{who}" for who in (*mentions.mobiles, *mentions.user_ids)]
         return at, " ".join(named)
 
-    def render(self, alert: Alert) -> dict[str, Any]:
+    def render(self, message: Message) -> dict[str, Any]:
         """Markdown text plus the `at` block built from configuration alone."""
-        at, named = self._at()
+        at, named = self._at(message.mention)
 
         def body(budget: Budget) -> dict[str, Any]:
-            text = compose(alert, MARKUP, budget)
+            text = compose(message, MARKUP, budget)
             return {
                 "msgtype": "markdown",
                 "markdown": {
-                    "title": title_text(alert, escape.markdown, TITLE_CHARS),
+                    "title": title_text(message, escape.markdown, TITLE_CHARS),
                     "text": f"{text}\n\n{named}" if named else text,
                 },
                 "at": at,
             }
 
-        return fit(body, lambda b: body_bytes(b) <= BODY_BYTES, self.settings.max_items, alert.total)
+        return fit(body, lambda b: body_bytes(b) <= BODY_BYTES, message)
 
     def request(self, body: Mapping[str, Any], now_s: float) -> Request:
         """`timestamp` and `sign` as query parameters (encoded once, by the HTTP client)."""

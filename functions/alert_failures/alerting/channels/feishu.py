@@ -5,21 +5,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .. import escape
-from ..alert import Alert, Severity
-from ..compose import LINK_TEXT, Budget, Markup, body_lines, fit, title_text
+from ..compose import LINK_TEXT, Budget, Markup
+from ..message import Message, fit, title_text
+from ..severity import Severity
 from ..signing import feishu_sign
-from .base import Channel, Request, Verdict, body_bytes, robot_verdict
+from .base import Request, Verdict, body_bytes, robot_verdict
+from .chat import ChatChannel
 
 if TYPE_CHECKING:
     from shared.http import HttpResponse
 
-BODY_BYTES = 20000
+BODY_BYTES = 20 * 1024
+SIGNATURE_BYTES = 128  # `timestamp` and `sign`, added to the body after rendering
 RATE_LIMITED = frozenset({11232, 9499})
 _TEMPLATES = {
     Severity.INTERRUPTED: "red",
     Severity.ABNORMAL: "orange",
     Severity.FAILED: "red",
     Severity.NOTICE: "blue",
+    Severity.RECOVERED: "green",
 }
 
 CARD_MARKUP = Markup(
@@ -34,16 +38,17 @@ POST_MARKUP = Markup(
 )
 
 
-class FeishuChannel(Channel):
+class FeishuChannel(ChatChannel):
     """POST a card or a post; code 0 means sent."""
 
     name = "feishu"
 
-    def _card(self, alert: Alert, budget: Budget) -> dict[str, Any]:
+    def _card(self, message: Message, budget: Budget) -> dict[str, Any]:
         mentions = self.config.mentions
         tags = ["<at id=all></at>"] if mentions.everyone else []
         tags += [f"<at id={user}></at>" for user in mentions.user_ids]
-        text = "\n".join(body_lines(alert, CARD_MARKUP, budget))
+        tags = tags if message.mention else []
+        text = "\n".join(message.lines(CARD_MARKUP, budget, True))
         if tags:
             text = f"{text}\n{' '.join(tags)}"
         return {
@@ -51,36 +56,35 @@ class FeishuChannel(Channel):
             "card": {
                 "config": {"wide_screen_mode": True},
                 "header": {
-                    "title": {"tag": "plain_text", "content": title_text(alert, escape.markdown)},
-                    "template": _TEMPLATES[alert.severity],
+                    "title": {"tag": "plain_text", "content": title_text(message, escape.markdown)},
+                    "template": _TEMPLATES[message.severity],
                 },
                 "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": text}}],
             },
         }
 
-    def _post(self, alert: Alert, budget: Budget) -> dict[str, Any]:
+    def _post(self, message: Message, budget: Budget) -> dict[str, Any]:
         mentions = self.config.mentions
         rows: list[list[dict[str, Any]]] = [
-            [{"tag": "text", "text": line}]
-            for line in body_lines(alert, POST_MARKUP, budget, with_link=False)
+            [{"tag": "text", "text": line}] for line in message.lines(POST_MARKUP, budget, False)
         ]
-        rows.append([{"tag": "a", "text": LINK_TEXT, "href": alert.link}])
+        rows.append([{"tag": "a", "text": LINK_TEXT, "href": message.link}])
         ats = [{"tag": "at", "user_id": "all"}] if mentions.everyone else []
         ats += [{"tag": "at", "user_id": user} for user in mentions.user_ids]
-        if ats:
+        if ats and message.mention:
             rows.append(ats)
-        title = title_text(alert, escape.markdown)
+        title = title_text(message, escape.markdown)
         return {"msg_type": "post", "content": {"post": {"zh_cn": {"title": title, "content": rows}}}}
 
-    def render(self, alert: Alert) -> dict[str, Any]:
+    def render(self, message: Message) -> dict[str, Any]:
         """A card (FEISHU_MSG_TYPE=card) or a post, within 20 KB."""
 
         def body(budget: Budget) -> dict[str, Any]:
             if self.settings.feishu_format == "post":
-                return self._post(alert, budget)
-            return self._card(alert, budget)
+                return self._post(message, budget)
+            return self._card(message, budget)
 
-        return fit(body, lambda b: body_bytes(b) <= BODY_BYTES, self.settings.max_items, alert.total)
+        return fit(body, lambda b: body_bytes(b) + SIGNATURE_BYTES <= BODY_BYTES, message)
 
     def request(self, body: Mapping[str, Any], now_s: float) -> Request:
         """`timestamp` (seconds, a string) and `sign` go in the JSON body."""

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .. import escape
-from ..alert import Alert
-from ..compose import Budget, Markup, body_lines, fit, title_text
-from .base import Channel, Verdict
+from ..compose import Budget, Markup
+from ..message import Message, fit, title_text
+from .base import Verdict, utf16_units
+from .chat import ChatChannel
 
 if TYPE_CHECKING:
     from shared.http import HttpResponse
 
 SECTION_CHARS = 3000
 HEADER_CHARS = 150
+MAX_BLOCKS = 50  # this channel sends two
+# Header clips tried in turn: Slack counts UTF-16 units, so 130 emoji are 260 "characters".
+HEADER_CLIPS = (HEADER_CHARS - 20, 64, 32)
 
 MARKUP = Markup(
     escape=escape.slack,
@@ -24,7 +28,15 @@ MARKUP = Markup(
 )
 
 
-class SlackChannel(Channel):
+def _title(message: Message, escape_text: Callable[[object, int], str]) -> str:
+    for clip in HEADER_CLIPS:
+        title = title_text(message, escape_text, clip)
+        if utf16_units(title) <= HEADER_CHARS:
+            return title
+    return title_text(message, escape_text, 16)
+
+
+class SlackChannel(ChatChannel):
     """POST blocks plus a fallback `text`; the body `ok` means sent."""
 
     name = "slack"
@@ -36,18 +48,19 @@ class SlackChannel(Channel):
         parts += [f"<@{user}>" for user in mentions.user_ids]
         return " ".join(parts)
 
-    def render(self, alert: Alert) -> dict[str, Any]:
+    def render(self, message: Message) -> dict[str, Any]:
         """Header (150 chars) and one section (3000 chars), items dropped until it fits."""
-        mentions = self.mention_text()
+        mentions = self.mention_text() if message.mention else ""
+        # plain_text shows entities literally, so the header takes the look-alike escaping.
+        header = _title(message, escape.markdown)
+        fallback = _title(message, escape.slack)
 
         def body(budget: Budget) -> dict[str, Any]:
-            text = "\n".join(body_lines(alert, MARKUP, budget))
+            text = "\n".join(message.lines(MARKUP, budget, True))
             if mentions:
                 text = f"{text}\n{mentions}"
-            # plain_text shows entities literally, so the header takes the look-alike escaping.
-            header = title_text(alert, escape.markdown, HEADER_CHARS - 20)
             return {
-                "text": title_text(alert, escape.slack, HEADER_CHARS - 20),
+                "text": fallback,
                 "blocks": [
                     {"type": "header", "text": {"type": "plain_text", "text": header}},
                     {"type": "section", "text": {"type": "mrkdwn", "text": text}},
@@ -55,9 +68,9 @@ class SlackChannel(Channel):
             }
 
         def fits(payload: dict[str, Any]) -> bool:
-            return len(payload["blocks"][1]["text"]["text"]) <= SECTION_CHARS
+            return utf16_units(payload["blocks"][1]["text"]["text"]) <= SECTION_CHARS
 
-        return fit(body, fits, self.settings.max_items, alert.total)
+        return fit(body, fits, message)
 
     def check_body(self, response: HttpResponse) -> Verdict:
         """Slack answers `ok`; anything else (invalid_payload, no_text, ...) is a failure."""

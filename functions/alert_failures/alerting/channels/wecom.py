@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import escape
-from ..alert import Alert
-from ..compose import Budget, Markup, compose, fit
-from .base import Channel, Verdict, robot_verdict
+from ..compose import Budget, Markup
+from ..message import Message, compose, fit
+from .base import Verdict, robot_verdict, text_bytes
+from .chat import ChatChannel
 
 if TYPE_CHECKING:
     from shared.http import HttpResponse
 
-CONTENT_BYTES = 4096
+CONTENT_BYTES = 4096  # markdown.content; a text message would allow only 2048, so none is sent
 RATE_LIMITED = frozenset({45009})
 
 MARKUP = Markup(
@@ -23,7 +24,7 @@ MARKUP = Markup(
 )
 
 
-class WeComChannel(Channel):
+class WeComChannel(ChatChannel):
     """POST {"msgtype": "markdown"} to the robot's webhook; errcode 0 means sent."""
 
     name = "wecom"
@@ -32,17 +33,15 @@ class WeComChannel(Channel):
         """`<@userid>` for each configured user (markdown pings only these)."""
         return " ".join(f"<@{user}>" for user in self.config.mentions.user_ids)
 
-    def render(self, alert: Alert) -> dict[str, Any]:
+    def render(self, message: Message) -> dict[str, Any]:
         """Markdown content, items dropped and values clipped until it fits 4096 bytes."""
-        mentions = self.mention_text()
+        mentions = self.mention_text() if message.mention else ""
 
         def content(budget: Budget) -> str:
-            text = compose(alert, MARKUP, budget)
+            text = compose(message, MARKUP, budget)
             return f"{text}\n{mentions}" if mentions else text
 
-        text = fit(
-            content, lambda c: len(c.encode("utf-8")) <= CONTENT_BYTES, self.settings.max_items, alert.total
-        )
+        text = fit(content, lambda c: text_bytes(c) <= CONTENT_BYTES, message)
         return {"msgtype": "markdown", "markdown": {"content": text}}
 
     def check_body(self, response: HttpResponse) -> Verdict:
