@@ -252,3 +252,44 @@ def render_message(item: Received) -> str:
         return renderer(item.body)
     except (AttributeError, TypeError):  # a body of the wrong shape (the robot refused it): as received
         return webhook(item.body)
+
+
+_FONT_TAG = re.compile(r"</?font[^>]*>")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+_AT = re.compile(r"<@([^>]+)>")
+
+
+def plain(markdown: str) -> list[str]:
+    """Markdown as a person reads it in a terminal: colours and emphasis dropped, links as `text (url)`,
+    `<@id>` as `@id`, one line per line."""
+    text = _FONT_TAG.sub("", markdown)
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+    text = _AT.sub(lambda m: f"@{m.group(1)}", text).replace("**", "")
+    return [line.rstrip() for line in text.split("\n") if line.strip()]
+
+
+def text_lines(channel: str, body: Any) -> list[str]:
+    """A chat body's title and lines as plain text (the webhook's: one line per alert)."""
+    body = body if isinstance(body, dict) else {}
+    try:
+        if channel == "wecom":
+            return plain(str(body["markdown"]["content"]))
+        if channel == "dingtalk":
+            return plain(str(body["markdown"]["text"]).replace("\n\n", "\n"))
+        if channel == "feishu" and body.get("msg_type") != "post":
+            card = body["card"]
+            texts = [str((e.get("text") or {}).get("content", "")) for e in card.get("elements") or []]
+            return [str(card["header"]["title"]["content"]), *plain("\n".join(texts))]
+        if channel == "slack":
+            texts = [str((b.get("text") or {}).get("text", "")) for b in body.get("blocks") or []]
+            return plain(_slack_unescape("\n".join(texts) or str(body.get("text", ""))))
+        if channel == "webhook":
+            return [
+                f"{a.get('status')}: {(a.get('labels') or {}).get('alertname')} "
+                f"{(a.get('annotations') or {}).get('summary', '')}".rstrip()
+                for a in body.get("alerts") or []
+                if isinstance(a, dict)
+            ]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        pass
+    return [json.dumps(body, ensure_ascii=False)[:200]]

@@ -8,7 +8,7 @@ from typing import Any
 
 from .chat import CHANNELS, Received
 from .cloud import ApiCall, LocalCloud, Mark
-from .render import message_title
+from .render import message_title, text_lines
 
 # Calls that change something: listed one by one; reads are counted.
 WRITES = ("RetryJobs", "TerminateJob", "ModifyResourceTags")
@@ -43,9 +43,20 @@ class Report:
         }
 
     def lines(self) -> list[str]:
-        """A short human account, one line per thing done."""
+        """A short human account, one line per thing done, then each chat message as a person reads it."""
         out = [f"  {line}" for line in (*self._api_lines(), *self._queue_lines(), *self._chat_lines())]
-        return out or ["  nothing: no API call, no queue message, no chat message"]
+        return (out or ["  nothing: no API call, no queue message, no chat message"]) + self._readable()
+
+    def _readable(self) -> list[str]:
+        # One channel's copy of each message (they say the same): the first channel that got any.
+        for channel in CHANNELS:
+            items = [m for m in self.messages if m.channel == channel and m.accepted and channel != "webhook"]
+            if items:
+                out = [f"--- each message as {channel} shows it, in plain text:"]
+                for item in items:
+                    out += ["  | " + line for line in text_lines(channel, item.body)] + ["  |"]
+                return out[:-1]
+        return []
 
     def _api_lines(self) -> list[str]:
         out = []

@@ -125,6 +125,7 @@ class Run:
     report: Any = None  # localcloud.Report in local runs
     refused: list[str] = field(default_factory=list)  # what tried to leave the machine in a local run
     figures: dict[str, Any] = field(default_factory=dict)
+    previews: list[list[str]] = field(default_factory=list)  # dry-run messages, as plain text
 
 
 def invoke_handler(function: str, event: Any, context: dict[str, Any]) -> Run:
@@ -133,13 +134,58 @@ def invoke_handler(function: str, event: Any, context: dict[str, Any]) -> Run:
 
     handler = load_handler(function)
     try:
-        return Run("ok", result=handler.main_handler(event, context))
+        with _Tee() as tee:
+            result = handler.main_handler(event, context)
+        return Run("ok", result=result, previews=tee.previews())
     except RetryableFailure as exc:
         return Run("retry", message=str(exc))
     except ConfigError as exc:
         return Run("config", message=str(exc))
     except Exception as exc:
         return Run("error", message=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc())
+
+
+class _Tee(io.TextIOBase):
+    """stdout as it is, keeping the dry-run lines alert_failures logs, to show them readably after."""
+
+    def __init__(self) -> None:
+        self._out = sys.stdout
+        self._dry: list[dict[str, Any]] = []
+        self._partial = ""
+
+    def __enter__(self) -> _Tee:
+        sys.stdout = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout = self._out
+
+    def write(self, text: str) -> int:
+        self._out.write(text)
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            if '"alert (dry run' in line:
+                with contextlib.suppress(ValueError):
+                    self._dry.append(json.loads(line))
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def previews(self) -> list[list[str]]:
+        """Each dry-run message's title and lines (one channel's copy when several are configured)."""
+        from localcloud.render import text_lines
+
+        out: list[list[str]] = []
+        channels = [line.get("channel") for line in self._dry]
+        first = next((c for c in channels if c != "webhook"), None)
+        for line in self._dry:
+            if line.get("channel") == "text":
+                out.append([str(line.get("title", "")), *[str(x) for x in line.get("lines") or []]])
+            elif line.get("channel") == first:
+                out.append(text_lines(str(first), line.get("body")))
+        return out
 
 
 @contextlib.contextmanager
@@ -253,6 +299,8 @@ def _print_run(run: Run) -> int:
         print("--- return value:")
         print(json.dumps(run.result, ensure_ascii=False, indent=2), flush=True)
         code = 0
+    for lines in run.previews:
+        note("--- dry run, the message as a person reads it:\n" + "\n".join("  | " + line for line in lines))
     if run.report is not None:
         note("--- in the cloud, this run would have done:\n" + "\n".join(run.report.lines()))
     if run.refused:
