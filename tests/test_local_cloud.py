@@ -144,9 +144,14 @@ def test_readme_command_ends_with_what_the_cloud_would_have_received():
     out = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout
     assert out[0].startswith("--- local cloud on http://127.0.0.1:") and "nothing leaves" in out[0]
-    tail = result.stdout.split("--- in the cloud, this run would have done:\n", 1)[1].splitlines()
+    done, readable = result.stdout.split("--- in the cloud, this run would have done:\n", 1)[1].split(
+        "\n---", 1
+    )
+    tail = done.splitlines()
     assert [line.split()[0] for line in tail] == list(CHANNELS)
     assert all("posted: " in line for line in tail)
+    # AND then the message as a person reads it
+    assert readable.startswith(" each message as wecom shows it, in plain text:")
 
 
 @pytest.mark.parametrize("how", [("--live",), ()])
