@@ -212,3 +212,13 @@ def test_summary_invariants_hold_for_any_records(records):
         for stats in (s["node_age_s"], s["lifetime_s"]):
             if stats["known"]:
                 assert 0 <= stats["min"] <= stats["median"] <= stats["max"]
+
+
+@given(st.lists(st.one_of(st.integers(-(10**9), 10**9), st.floats(-1e9, 1e9)), min_size=1, max_size=50))
+def test_median_is_what_statistics_computes(values):
+    import statistics
+
+    from churn.summary import median
+
+    known = sorted(values)
+    assert median(known) == statistics.median(known)

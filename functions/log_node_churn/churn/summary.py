@@ -8,7 +8,6 @@ Records are read defensively (an export may hold hand-edited or truncated lines)
 from __future__ import annotations
 
 import math
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
@@ -48,10 +47,17 @@ def spread(values: Iterable[float]) -> dict[str, Any]:
         return {"min": None, "median": None, "max": None, "known": 0}
     return {
         "min": _tidy(known[0]),
-        "median": _tidy(statistics.median(known)),
+        "median": _tidy(median(known)),
         "max": _tidy(known[-1]),
         "known": len(known),
     }
+
+
+def median(known: list[float]) -> float:
+    """The median of sorted values, as statistics.median computes it (importing statistics, with
+    fractions and decimal, was a tenth of log_node_churn's cold start)."""
+    middle = len(known) // 2
+    return known[middle] if len(known) % 2 else (known[middle - 1] + known[middle]) / 2
 
 
 def _tidy(value: float) -> float:
