@@ -631,3 +631,74 @@ def test_slow_batch_answers_near_the_time_limit_redeliver_without_a_second_actio
     assert cloud.batch.jobs[JOB].retries == 1
     assert cloud.batch.actions("TerminateJob") == ["TerminateJob"]
     assert summary["retried"] == 1
+
+
+def test_released_stops_only_that_failure_a_new_interruption_is_terminated_again(cloud, monkeypatch):
+    # GIVEN no retries and RETRY_ON_EXHAUSTED=terminate: the first interruption was terminated
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "0")
+    monkeypatch.setenv("RETRY_ON_EXHAUSTED", "terminate")
+    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    invoke(load_event(INTERRUPTED))
+    assert cloud.batch.jobs[JOB].terminations == 1
+    # WHEN someone retries it by hand and it is interrupted again (a new end time)
+    cloud.batch.fail_again(JOB)
+    summary = invoke(load_event(INTERRUPTED))
+    # THEN that new interruption is terminated too: nothing is left billing
+    assert cloud.batch.jobs[JOB].terminations == 2 and summary["terminated"] == 1
+
+
+def test_a_lost_retry_answer_never_grants_a_retry_past_the_budget(cloud, monkeypatch):
+    # GIVEN a budget of one retry, and a RetryJobs that takes effect but whose answer is lost
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "1")
+    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    real_retry = cloud.batch.retry_jobs
+
+    def applied_then_lost(job_ids, region):
+        real_retry(job_ids, region)  # the job runs again...
+        raise BatchError("ClientNetworkError", "...but the answer never arrives")
+
+    monkeypatch.setattr(cloud.batch, "retry_jobs", applied_then_lost)
+    with pytest.raises(RetryableFailure):
+        invoke(load_event(INTERRUPTED))
+    monkeypatch.setattr(cloud.batch, "retry_jobs", real_retry)
+    assert cloud.batch.jobs[JOB].retries == 1
+    # WHEN the retried job is interrupted again
+    cloud.batch.fail_again(JOB)
+    summary = invoke(load_event(INTERRUPTED))
+    # THEN the earlier attempt counts: the budget is spent, no second retry
+    assert cloud.batch.jobs[JOB].retries == 1 and summary["exhausted"] == 1
+
+
+def test_a_resume_keeps_terminating_and_never_terminates_twice(cloud):
+    # GIVEN a termination slower than two deliveries
+    cloud.batch.terminate_polls = 100
+    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    short = {**CONTEXT, "time_limit_in_ms": 6000}
+    for _ in range(3):
+        with pytest.raises(RetryableFailure):
+            invoke(load_event(INTERRUPTED), short)
+    # THEN TerminateJob was sent once and the ledger still says so
+    assert cloud.batch.actions("TerminateJob") == ["TerminateJob"]
+    entry = retrying.MemoryLedger().read("ap-guangzhou", JOB)
+    assert entry is not None and entry.status == "terminating"
+
+
+def test_a_job_retried_elsewhere_while_we_waited_closes_our_attempt(cloud, monkeypatch):
+    # GIVEN a termination during which someone else retries the job
+    cloud.batch.terminate_polls = 1
+    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    real_describe = cloud.batch.describe_job
+    seen = []
+
+    def retried_by_someone(job_id, region):
+        seen.append(1)
+        if len(seen) == 2:
+            cloud.batch.jobs[JOB].state, cloud.batch.jobs[JOB].terminate_countdown = "RUNNING", None
+        return real_describe(job_id, region)
+
+    monkeypatch.setattr(cloud.batch, "describe_job", retried_by_someone)
+    summary = invoke(load_event(INTERRUPTED))
+    # THEN we skip it, and the ledger's attempt is closed: its next failure is a new attempt
+    assert summary["skipped"] == 1
+    entry = retrying.MemoryLedger().read("ap-guangzhou", JOB)
+    assert entry is not None and entry.status == "done"

@@ -163,6 +163,8 @@ class _Run:
         if self.cfg.dry_run:
             w.result = "would_retry"
             return False
+        if decision.resume and entry is not None and entry.status == TERMINATING:
+            return True  # TerminateJob was already accepted for this attempt: keep saying so
         try:
             # Written before acting: a crash between here and RetryJobs leaves `pending`, which the
             # next delivery finishes without spending budget, instead of an unrecorded retry.
@@ -182,7 +184,7 @@ class _Run:
         if not self.cfg.terminate_when_done:
             w.reason = f"{reason}; instances kept for inspection (RETRY_ON_EXHAUSTED=keep)"
             return
-        if w.entry is not None and w.entry.status == RELEASED:
+        if w.entry is not None and w.entry.status == RELEASED and w.entry.marker == w.view.marker:
             # Termination is asynchronous: the job stays FAILED_INTERRUPTED for a while, and every
             # delivery meanwhile would otherwise send TerminateJob again.
             w.reason = f"{reason}; TerminateJob was already sent for this job, waiting for it to end"
@@ -313,9 +315,11 @@ class _Run:
                     ready.append(w)
                 elif view.state == "SUCCEED":
                     w.result, w.reason = "skipped", "the job succeeded after TerminateJob"
+                    self._record_done(w)  # the attempt is over: the next failure is a new one
                 elif view.state in RUNNING_AGAIN:
                     w.result = "skipped"
                     w.reason = f"the job is {view.state} while we waited: it was retried elsewhere"
+                    self._record_done(w)
                 else:
                     still.append(w)
             waiting = still

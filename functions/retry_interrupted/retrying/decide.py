@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Optional
 
-from .batch_api import JobView
+from .batch_api import FAILED_INTERRUPTED, JobView
 from .ledger import DONE, PENDING, TERMINATING, Entry
 
 
@@ -36,7 +36,7 @@ def decide(job: JobView, entry: Optional[Entry], max_attempts: int) -> Decision:
     used = entry.attempt if entry else 0
     if not job.failed:
         return Decision(Action.SKIP, used, max_attempts, f"job is {job.state or 'in no state'}, not failed")
-    if entry and entry.status in (PENDING, TERMINATING):
+    if entry and entry.status in (PENDING, TERMINATING) and _same_failure_or_ours(job, entry):
         return Decision(
             Action.RETRY,
             entry.attempt,
@@ -65,6 +65,19 @@ def decide(job: JobView, entry: Optional[Entry], max_attempts: int) -> Decision:
             Action.EXHAUSTED, used, max_attempts, f"retry budget exhausted ({used} of {max_attempts} used)"
         )
     return Decision(Action.RETRY, used + 1, max_attempts, f"job is {job.state}")
+
+
+def _same_failure_or_ours(job: JobView, entry: Entry) -> bool:
+    """Whether an unfinished attempt is still this job's current one.
+
+    Our own TerminateJob ends in FAILED (whose end time may differ), never in FAILED_INTERRUPTED, so a
+    FAILED_INTERRUPTED job with another end time than the entry's is a new interruption: the attempt
+    the entry began took effect (its answer was lost, or the job was run again meanwhile) and counts
+    as used. Resuming it would be a retry past the budget, and skip the TerminateJob it needs.
+    """
+    if job.state != FAILED_INTERRUPTED or not job.marker or not entry.marker:
+        return True
+    return job.marker == entry.marker
 
 
 def declined(decision: Decision, reason: str) -> Decision:
