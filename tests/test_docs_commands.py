@@ -51,10 +51,7 @@ CLOUD: tuple[tuple[str, str], ...] = (
         r"^(SERVERLESS_PLATFORM_VENDOR=\S+ )?components ",
         "the components CLI deploys or reads the deployed app",
     ),
-    (
-        r"^make invoke FUNCTION=retry_interrupted ",
-        "retry_interrupted calls the Batch API (DescribeJob) on the event's jobs: needs credentials",
-    ),
+    (r"\bLIVE=1\b|--live\b", "the real cloud and the real chat channels, on purpose"),
     (r"^\S+ -m tools\.doctor .*--(cloud|send-test)\b", "asks the cloud, or posts to your chat channels"),
 )
 # Make targets checked with `make -n` only (target -> why it is not run here).
@@ -67,12 +64,14 @@ MAKE_DRY = {
     "package": "pip-installs Linux wheels into build/ (network, a minute)",
     "serverless": "rewrites the committed serverless.yml and .env.example",
     "bench": "minutes of benchmarks",
-    "invoke-all": "90 invocations; retry_interrupted calls the Batch API on interrupted samples",
     "clean": "deletes build/ and the caches",
     "doctor": "reads your .env: its result is your settings'",
+    "local": "a server that runs until stopped (its page is tested in tests/test_local_page.py)",
+    "fuzz": "a campaign of 100,000 inputs, minutes long",
+    "settings-doc": "rewrites docs/settings.md (tests/test_settings_reference.py checks it)",
 }
 # Make targets run for real (offline, quick, and they write nothing but stdout).
-MAKE_RUN = frozenset({"invoke", "policy"})
+MAKE_RUN = frozenset({"invoke", "invoke-all", "policy"})
 # A command that would take longer than about 20 s: run as `<module> --help` instead. (pattern, reason)
 HELP_ONLY: tuple[tuple[str, str], ...] = ()
 # The make stamps: never remade by a docs command (that would pip-install).
@@ -132,6 +131,9 @@ socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, c
 '''
 
 
+_INLINE = re.compile(r"`([^`]+)`")
+
+
 @dataclass(frozen=True)
 class Shown:
     """One command as a document shows it."""
@@ -146,7 +148,8 @@ class Shown:
 
 
 def shown_commands(paths: tuple[Path, ...] = DOCS, root: Path = ROOT) -> list[Shown]:
-    """Every command in a fenced or indented code block, continuation lines joined."""
+    """Every command in a fenced or indented code block (continuation lines joined), and every inline
+    code span in the prose that is a command (`make serverless DELIVERY=queue`)."""
     out: list[Shown] = []
     for path in paths:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -162,6 +165,11 @@ def shown_commands(paths: tuple[Path, ...] = DOCS, root: Path = ROOT) -> list[Sh
                 continue
             code = fence is not None or line.startswith(("    ", "\t"))
             start = index
+            if not code:
+                # Inline, only make commands: the prose also names module syntax (`python -m tools.x ARGS`).
+                for span in _INLINE.findall(line):
+                    if span.strip().startswith("make ") and "<" not in span:
+                        out.append(Shown(path.relative_to(root).as_posix(), start + 1, span.strip()))
             if code and stripped.startswith(PREFIXES):
                 text = stripped
                 while text.endswith("\\") and index + 1 < len(lines):
@@ -321,7 +329,7 @@ def test_scan_joins_continuations_and_reads_fences_and_indented_blocks(tmp_path)
     doc.write_text(
         textwrap.dedent(
             """\
-            Prose that says make sure, and `make inline` (not a code block).
+            Prose that says make sure, runs `make inline`, names `python -m tools.z ARGS` (not a command).
 
                 make invoke EVENT=a.json
                 .venv/bin/python -m tools.x --a \\
@@ -337,6 +345,7 @@ def test_scan_joins_continuations_and_reads_fences_and_indented_blocks(tmp_path)
     )
     found = [(s.where, s.text) for s in shown_commands((doc,), tmp_path)]
     assert found == [
+        ("x.md:1", "make inline"),
         ("x.md:3", "make invoke EVENT=a.json"),
         ("x.md:4", ".venv/bin/python -m tools.x --a --b"),
         ("x.md:8", "python -m tools.y"),
