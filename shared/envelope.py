@@ -188,6 +188,8 @@ MAX_DEPTH = 64
 # Python refuses to print an int of more than 4,300 digits (3.11+, sys.set_int_max_str_digits); 3.9 and
 # 3.10 would print it slowly. A number that large is no Batch field: the message is refused.
 MAX_INT_BITS = 14_000
+_MAX_DIGITS = 4000  # a number this long is past MAX_INT_BITS
+_LONG_NUMBER = re.compile(rf"\d{{{_MAX_DIGITS}}}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a JSON escape of U+D800-U+DFFF
 
 
@@ -200,7 +202,9 @@ def _sanitised(message: dict[str, Any], text: Optional[str]) -> dict[str, Any]:
         brackets = text.count("{") + text.count("[")
         surrogates = "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
         surrogates = surrogates or has_surrogate(text)
-        if brackets <= MAX_DEPTH and not surrogates:
+        # Python 3.9.14+ and 3.10.7+ already refuse a number that long while parsing; older ones do not.
+        long_number = len(text) > _MAX_DIGITS and _LONG_NUMBER.search(text) is not None
+        if brackets <= MAX_DEPTH and not surrogates and not long_number:
             return message
     cleaned = _clean(message, 0)
     assert isinstance(cleaned, dict)  # noqa: S101 - _clean keeps a value's type

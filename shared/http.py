@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import socket
 import ssl
 import threading
@@ -73,10 +74,28 @@ def tls_context() -> ssl.SSLContext:
     return _tls
 
 
+def _closed_by_peer(connection: Connection) -> bool:
+    """True when a kept connection has something to read before we asked anything: the server closed
+    it (or wrote garbage) while it was idle. Checked before reuse, as urllib3 does."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
 def _take(origin: Origin, timeout: float) -> tuple[Connection, bool]:
     with _lock:
         kept = _idle.get(origin)
         connection = kept.pop() if kept else None
+    while connection is not None and _closed_by_peer(connection):
+        connection.close()
+        with _lock:
+            kept = _idle.get(origin)
+            connection = kept.pop() if kept else None
     if connection is not None:
         connection.timeout = timeout
         if connection.sock is not None:
@@ -134,14 +153,19 @@ def post(
     target = (parts.path or "/") + (f"?{query}" if query else "")
     sent_headers = {"User-Agent": USER_AGENT, "Connection": "keep-alive", **dict(headers or {})}
     if json_body is not None:
-        body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        try:
+            body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        except (ValueError, TypeError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
+            raise HttpError(f"body cannot be sent ({type(exc).__name__}): POST {redact_url(url)}") from None
         sent_headers.setdefault("Content-Type", "application/json; charset=utf-8")
     origin: Origin = (parts.scheme, parts.hostname, port)
     timeout = max(0.1, timeout_s)
     while True:
         connection, reused = _take(origin, timeout)
+        sent = False
         try:
             connection.request("POST", target, body=body, headers=sent_headers)
+            sent = True
             answer = connection.getresponse()
             data = answer.read()
         except socket.timeout:
@@ -149,8 +173,10 @@ def post(
             raise HttpError(f"timeout after {timeout_s:.1f}s: POST {redact_url(url)}", timeout=True) from None
         except _STALE:
             connection.close()
-            if reused:
-                continue  # the server closed the idle connection: once more on a new one
+            if reused and not sent:
+                continue  # the kept connection failed while sending: nothing arrived, once more anew
+            # Sent and then closed without an answer: the server may have acted on it, so it is not
+            # sent again here (the caller decides, knowing whether a repeat is harmless).
             raise HttpError(f"connection closed without an answer: POST {redact_url(url)}") from None
         except (OSError, http.client.HTTPException, ValueError) as exc:  # ValueError: a bad URL or header
             connection.close()

@@ -134,3 +134,43 @@ def test_importing_and_posting_loads_neither_requests_nor_urllib3():
     )
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_request_the_server_read_then_dropped_is_not_sent_again():
+    # GIVEN a server that answers the first request, then reads the second and closes without a word
+    seen: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            for n in range(2):
+                data = conn.recv(65536)
+                seen.append(data)
+                if n == 0:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        # later connections (a resend) would be counted too
+        listener.settimeout(1.0)
+        try:
+            again, _ = listener.accept()
+            seen.append(again.recv(65536))
+            again.close()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    try:
+        assert http.post(url, body=b"{}", timeout_s=2).status == 200
+        # WHEN the second post goes over the kept connection and the server drops it after reading
+        with pytest.raises(http.HttpError, match="closed without an answer"):
+            http.post(url, body=b"{}", timeout_s=2)
+    finally:
+        thread.join(3)
+        listener.close()
+        http.forget_connections()
+    # THEN the server saw it once: a request it may have acted on is never repeated by the client
+    assert len(seen) == 2

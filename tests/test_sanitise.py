@@ -164,3 +164,20 @@ def test_the_common_message_skips_the_walk_and_is_returned_as_parsed():
     # GIVEN a sample (few brackets, no surrogate escape) WHEN parsed THEN values are the parser's own
     [event], _ = parse_message(_sample_body(), SOURCE)
     assert event.raw is not None and event.job_id == "job-5ik2gmv8"
+
+
+def test_a_huge_number_in_json_text_is_refused_even_where_the_parser_would_take_it(monkeypatch):
+    # GIVEN a runtime whose JSON parser accepts any number of digits (CPython before 3.9.14 / 3.10.7)
+    text = '{"Events":[{"EventName":"JOB_FAILED","Batch":{"ExitCode":' + "9" * 4500 + "}}]}"
+    from shared import envelope
+
+    real = envelope._DECODER.raw_decode
+
+    def lenient(s):  # what the parser of such a runtime returns: the int itself
+        if "9" * 4500 in s:
+            return {"Events": [{"EventName": "JOB_FAILED", "Batch": {"ExitCode": 10**4499}}]}, len(s)
+        return real(s)
+
+    monkeypatch.setattr(envelope._DECODER, "raw_decode", lenient)
+    events, rejections = parse_message(text, SOURCE)
+    assert events == [] and rejections[0].reason == "msgBody holds a number too large to print"

@@ -29,4 +29,10 @@ def deliver_all(outbox: Outbox, channels: list[Channel], sender: Sender, report:
 def _deliver_channel(channel: Channel, outbox: Outbox, sender: Sender, report: Report) -> None:
     """One channel's worker: its payloads one after the other, which keeps within the robot's rate limit."""
     for payload in channel.payloads(outbox):
-        report(payload, channel, sender.send(channel, payload.body))
+        try:
+            result = sender.send(channel, payload.body)
+        except Exception as exc:  # a bug in one send must not raise after the others sent
+            # Raising here would make the runtime handle the batch again record by record, sending
+            # every message that did go out a second time: this payload alone is reported undelivered.
+            result = Result(False, 0, f"could not send: {type(exc).__name__}: {str(exc)[:200]}")
+        report(payload, channel, result)
