@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -182,19 +181,11 @@ def services() -> Iterator[Services]:
         yield svc
 
 
-@contextlib.contextmanager
-def patched_env(values: Mapping[str, str]) -> Iterator[None]:
-    """os.environ with `values` set for the block."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def patched_env(values: Mapping[str, str]) -> contextlib.AbstractContextManager[None]:
+    """os.environ with `values` set for the block (tools.invoke's, which the local runs use too)."""
+    from tools.invoke import environment
+
+    return environment(values)
 
 
 def quiet() -> contextlib.AbstractContextManager[Any]:
