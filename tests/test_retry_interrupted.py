@@ -702,3 +702,30 @@ def test_a_job_retried_elsewhere_while_we_waited_closes_our_attempt(cloud, monke
     assert summary["skipped"] == 1
     entry = retrying.MemoryLedger().read("ap-guangzhou", JOB)
     assert entry is not None and entry.status == "done"
+
+
+def test_a_job_retried_by_someone_between_our_describe_and_terminate_is_not_terminated(cloud, monkeypatch):
+    # GIVEN two interrupted jobs, a slow Batch API (3 s per DescribeJob), and someone who retries the
+    # first job by hand right after we described it
+    cloud.batch.add_job("job-two00001", "FAILED_INTERRUPTED")
+    cloud.batch.add_job("job-two00002", "FAILED_INTERRUPTED")
+    real_describe = cloud.batch.describe_job
+    described: list[str] = []
+
+    def slow(job_id, region):
+        cloud.clock.advance(3)
+        answer = real_describe(job_id, region)
+        described.append(job_id)
+        if described == ["job-two00001"]:
+            cloud.batch.jobs["job-two00001"].state = "RUNNING"  # retried by hand meanwhile
+        return answer
+
+    monkeypatch.setattr(cloud.batch, "describe_job", slow)
+    event = job_event(EventName.JOB_FAILED_INTERRUPTED, ["job-two00001", "job-two00002"])
+    # WHEN the handler runs
+    summary = invoke(event)
+    # THEN the first job, RUNNING again when asked anew before TerminateJob, is left alone
+    assert cloud.batch.jobs["job-two00001"].terminations == 0
+    assert cloud.batch.jobs["job-two00001"].state == "RUNNING"
+    assert cloud.batch.jobs["job-two00002"].terminations == 1
+    assert summary["skipped"] == 1 and summary["retried"] == 1

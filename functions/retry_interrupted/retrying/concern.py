@@ -23,6 +23,7 @@ from .rules import evaluate
 from .timing import Deadline, Timing
 
 POLL_INTERVAL_S = 2.0
+RECHECK_AFTER_S = 2.0  # a DescribeJob older than this is asked again before TerminateJob
 # States a job is in once someone has retried it (a terminating job stays FAILED_INTERRUPTED).
 RUNNING_AGAIN = frozenset({"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"})
 RESULTS = ("retried", "skipped", "exhausted", "declined", "failed", "would_retry")
@@ -142,6 +143,7 @@ class _Run:
         try:
             view = api.describe_job(w.job_id)
             w.view, w.state_found = view, view.state
+            w.described_at = self.deadline.timing.clock()
             entry = self.ledger.read(w.region, w.job_id) if view.failed else None
             w.entry = entry
             decision = decide(view, entry, w.max_attempts)
@@ -290,6 +292,8 @@ class _Run:
                 w.reason = w.reason or "TerminateJob was sent by an earlier delivery: waiting for FAILED"
                 waiting.append(w)
                 continue
+            if not self._still_interrupted(api, w):
+                continue
             try:
                 api.terminate_job(w.job_id)
             except ApiError as exc:
@@ -332,6 +336,31 @@ class _Run:
                     )
                 break
         return ready
+
+    def _still_interrupted(self, api: BatchApi, w: JobWork) -> bool:
+        """Whether the job is still FAILED_INTERRUPTED, asked again when its DescribeJob is older than
+        RECHECK_AFTER_S (many jobs, slow answers): TerminateJob must never reach a job that someone
+        (or an overlapping run) retried meanwhile, which would kill its new run."""
+        if self.deadline.timing.clock() - w.described_at < RECHECK_AFTER_S:
+            return True
+        try:
+            now = api.describe_job(w.job_id)
+        except ApiError as exc:
+            self._failed(w, exc)
+            return False
+        w.described_at = self.deadline.timing.clock()
+        if now.state == FAILED_INTERRUPTED:
+            return True
+        if now.state in RUNNING_AGAIN or now.state == "SUCCEED":
+            w.result = "skipped"
+            w.reason = f"the job is {now.state} now, before our TerminateJob: it was retried elsewhere"
+            self._record_done(w)
+        else:
+            w.result, w.redeliver = "failed", True
+            w.reason = (
+                f"the job is {now.state or 'in no state'} now, not FAILED_INTERRUPTED: a new delivery decides"
+            )
+        return False
 
     def _failed(self, w: JobWork, exc: ApiError, why: str = "") -> None:
         w.result = "failed"

@@ -32,6 +32,7 @@ class JobWork:
     state_found: str = ""
     decision: Optional[Decision] = None
     entry: Optional[Entry] = None  # what the ledger held when the job was decided
+    described_at: float = 0.0  # when DescribeJob last answered for it (the timing clock)
     result: str = ""
     reason: str = ""
     error_code: str = ""
