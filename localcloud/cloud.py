@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.push import is_http_event
-from shared.runtime import is_timer_event
+from shared.runtime import is_http_event, is_timer_event
 
 from . import batch, tag
 from .batch import BatchBackend

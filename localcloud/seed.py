@@ -14,8 +14,8 @@ from typing import Any
 
 from shared.envelope import parse_bodies, parse_trigger_event
 from shared.models import BatchEvent, SourceRecord
-from shared.push import is_http_event, read_push
-from shared.runtime import is_timer_event
+from shared.push import read_push
+from shared.runtime import is_http_event, is_timer_event
 
 from .batch import BatchBackend
 

@@ -29,11 +29,6 @@ from .text import clean_text
 PUSH_DEADLINE_MS = 13000
 
 
-def is_http_event(event: Any) -> bool:
-    """True for the event SCF builds for a function-URL request (as shared.runtime.is_http_event)."""
-    return isinstance(event, Mapping) and "httpMethod" in event
-
-
 def _answer(status: int, payload: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "statusCode": status,
