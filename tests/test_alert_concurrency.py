@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from alerting import AlertConfig, alert_failures, load_config
 from alerting.delivery import CHANNEL_DOWN, MIN_SEND_S, Deadline
+from alerting.dispatch import WORKER_NAME
 from alerting.enrich import enrich
 from alerting.grouping import group_events
 
@@ -200,7 +201,7 @@ def test_the_concern_returns_before_the_time_limit_and_only_after_every_worker_e
     assert elapsed < invocation.time_limit_ms / 1000
     # ... but not before their requests had ended: no worker thread is left running
     assert all(call.ended_at <= returned_at for call in robots.calls)
-    assert not [t for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
+    assert not [t for t in threading.enumerate() if t.name.startswith(WORKER_NAME)]
     assert outcome.summary["channels_down"] == ["feishu", "wecom"]
     assert outcome.retry_records == ALL_RECORDS
 

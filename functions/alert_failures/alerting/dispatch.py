@@ -9,21 +9,43 @@ from .delivery import Result, Sender
 from .outbox import Outbox, Payload
 
 MAX_WORKERS = 8  # one thread per channel; there are five kinds of channel
+WORKER_NAME = "alert-channel"
 
 Report = Callable[[Payload, Channel, Result], None]
 
 
 def deliver_all(outbox: Outbox, channels: list[Channel], sender: Sender, report: Report) -> None:
-    """Render and send every channel's payloads; `report` hears of each result (from the workers)."""
-    # Imported here, like shared.http: only a run that sends needs it.
-    from concurrent.futures import ThreadPoolExecutor
+    """Render and send every channel's payloads; `report` hears of each result (from the workers).
 
-    # Each request's timeout is bounded by the time left, so every worker ends before SCF's limit
-    # and leaving the block (shutdown with wait=True) returns in time.
-    with ThreadPoolExecutor(max_workers=min(len(channels), MAX_WORKERS)) as pool:
-        futures = [pool.submit(_deliver_channel, channel, outbox, sender, report) for channel in channels]
-    for future in futures:
-        future.result()  # a worker's unexpected error is raised here, as it was before threads
+    One channel (the usual setup) is sent from this thread: a worker would only add its start-up. More
+    run one plain thread each (not concurrent.futures, whose import loads `logging`: a cold start's
+    milliseconds). Each request's timeout is bounded by the time left, so every worker ends before
+    SCF's limit and the joins return in time."""
+    if len(channels) == 1:
+        _deliver_channel(channels[0], outbox, sender, report)
+        return
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work(group: list[Channel]) -> None:
+        try:
+            for channel in group:
+                _deliver_channel(channel, outbox, sender, report)
+        except BaseException as exc:  # raised below, in the caller's thread, as it was before threads
+            errors.append(exc)
+
+    groups = [channels[n::MAX_WORKERS] for n in range(min(len(channels), MAX_WORKERS))]
+    workers = [
+        threading.Thread(target=work, args=(group,), name=f"{WORKER_NAME}-{n}", daemon=True)
+        for n, group in enumerate(groups)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
 
 
 def _deliver_channel(channel: Channel, outbox: Outbox, sender: Sender, report: Report) -> None:

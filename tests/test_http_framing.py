@@ -1,0 +1,228 @@
+"""shared/http.py reads answers itself (no http.client): every framing a server may use, and every
+malformed or oversized answer as an HttpError, against raw servers on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from shared import http
+from tests.helpers import ROOT
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")), 0
+    )
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+@contextmanager
+def raw_server(*answers: bytes, close: bool = True) -> Iterator[tuple[str, list[bytes]]]:
+    """Answers each request on one connection with the next of `answers`, byte for byte."""
+    seen: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            for answer in answers:
+                request = _read_request(conn)
+                if not request:
+                    return
+                seen.append(request)
+                try:
+                    conn.sendall(answer)
+                except OSError:
+                    return
+            if not close:
+                conn.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/x", seen
+    finally:
+        http.forget_connections()
+        listener.close()
+        thread.join(2)
+
+
+def test_a_chunked_answer_is_joined_and_its_connection_kept():
+    answer = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'5;ext=1\r\n{"a":\r\n3\r\n 1}\r\n0\r\nX-Trailer: t\r\n\r\n'
+    )
+    with raw_server(answer, answer) as (url, seen):
+        first = http.post(url, body=b"{}")
+        second = http.post(url, body=b"{}")
+    assert first.json() == {"a": 1} and second.status == 200
+    assert len(seen) == 2  # both over the one connection the server accepts
+
+
+def test_an_answer_without_length_is_read_to_the_end_and_the_connection_closed():
+    with raw_server(b"HTTP/1.1 200 OK\r\n\r\nall of it") as (url, _):
+        assert http.post(url, body=b"").text == "all of it"
+        assert not http._idle.get(("http", "127.0.0.1", int(url.split(":")[2].split("/")[0])))
+
+
+def test_interim_100_continue_is_skipped_and_204_has_no_body():
+    with raw_server(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n") as (url, _):
+        answer = http.post(url, body=b"{}")
+    assert (answer.status, answer.text) == (204, "")
+
+
+def test_http_1_0_closes_unless_it_says_keep_alive_and_headers_are_kept_as_sent():
+    with raw_server(b"HTTP/1.0 429 Too Many\r\nRetry-After: 3\r\nContent-Length: 2\r\n\r\nno") as (url, _):
+        answer = http.post(url, body=b"{}")
+    assert answer.status == 429 and answer.headers == {"Retry-After": "3", "Content-Length": "2"}
+    assert not any(http._idle.values())
+
+
+def test_the_request_is_one_write_with_host_length_and_the_callers_headers():
+    with raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") as (url, seen):
+        http.post(url + "?a=1", body="体".encode(), headers={"X-Sign": "s"}, params={"b": "c d"})
+    head, _, body = seen[0].partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /x?a=1&b=c+d HTTP/1.1"
+    port = url.split(":")[2].split("/")[0]
+    assert f"Host: 127.0.0.1:{port}" in lines and "Content-Length: 3" in lines and "X-Sign: s" in lines
+    assert body == "体".encode()
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "status line"),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", "status line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "ended early"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
+        (b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n", "too long"),
+        (b"HTTP/1.1 200 OK\r\n" + b"X-H: v\r\n" * 101 + b"\r\n", "100 headers"),
+        (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "without a name"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", "over"),
+        (b"HTTP/1.1 200 OK\r\nX-A: b\r\n", "inside its headers"),
+    ],
+)
+def test_a_malformed_or_oversized_answer_is_an_http_error_and_the_connection_dropped(answer, why):
+    with raw_server(answer) as (url, _):
+        with pytest.raises(http.HttpError, match="bad HTTP answer") as caught:
+            http.post(url + "?key=secret-value", body=b"{}", timeout_s=2)
+        assert why in str(caught.value) and "secret-value" not in str(caught.value)
+        assert not any(http._idle.values())
+
+
+def test_a_body_over_the_bound_is_refused_without_reading_it_all(monkeypatch):
+    monkeypatch.setattr(http, "MAX_BODY_BYTES", 1000)
+    too_much = pytest.raises(http.HttpError, match="over 1000 bytes")
+    with raw_server(b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 5000) as (url, _), too_much:
+        http.post(url, body=b"{}")
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"200\r\n" + b"y" * 512 + b"\r\n"
+    too_much = pytest.raises(http.HttpError, match="over 1000 bytes")
+    with raw_server(chunked + b"200\r\n" + b"y" * 512 + b"\r\n0\r\n\r\n") as (url, _), too_much:
+        http.post(url, body=b"{}")
+
+
+def test_a_server_that_closes_before_answering_a_new_connection_is_an_error_once():
+    with raw_server(b"") as (url, seen), pytest.raises(http.HttpError, match="closed without an answer"):
+        http.post(url, body=b"{}", timeout_s=2)
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-A": "v\r\nHost: evil"}, {"X\r\nB": "v"}, {"X-A": "体"}, {"": "v"}, {"X:A": "v"}],
+)
+def test_headers_that_would_inject_or_cannot_be_written_are_refused_before_connecting(headers):
+    with pytest.raises(http.HttpError, match="cannot be written"):
+        http.post("http://127.0.0.1:1/x", body=b"{}", headers=headers)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1/a b", "http://127.0.0.1:1/a\x00", "http://[::1/x"])
+def test_spaces_controls_and_broken_urls_are_refused(url):
+    with pytest.raises(http.HttpError):
+        http.post(url, body=b"{}", timeout_s=0.5)
+
+
+def test_host_headers_for_ipv6_default_ports_and_names_outside_ascii():
+    assert http._host_header("::1", 8080, "http") == "[::1]:8080"
+    assert http._host_header("example.com", 443, "https") == "example.com"
+    assert http._host_header("例子.测试", 80, "http") == "xn--fsqu00a.xn--0zwm56d"
+
+
+def test_posting_over_http_imports_neither_http_client_email_nor_ssl():
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from shared import http\n"
+        "try:\n    http.post('http://127.0.0.1:1/x', body=b'', timeout_s=0.2)\n"
+        "except http.HttpError:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('http', 'email', 'ssl')))"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a test certificate")
+def test_https_verifies_the_server_and_talks_tls(tmp_path: Path, monkeypatch):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(2)
+    url = f"https://127.0.0.1:{listener.getsockname()[1]}/x"
+
+    def serve() -> None:
+        for _ in range(2):
+            try:
+                raw, _ = listener.accept()
+                conn = server_ctx.wrap_socket(raw, server_side=True)
+            except (OSError, ssl.SSLError):
+                continue  # the unverified client's handshake fails here
+            with conn:
+                _read_request(conn)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\ntls")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        # an untrusted certificate is refused
+        monkeypatch.setattr(http, "_tls", ssl.create_default_context())
+        with pytest.raises(http.HttpError, match="SSL"):
+            http.post(url, body=b"{}", timeout_s=3)
+        # the same server, trusted, answers over TLS
+        monkeypatch.setattr(http, "_tls", ssl.create_default_context(cafile=str(cert)))
+        assert http.post(url, body=b"{}", timeout_s=3).text == "tls"
+    finally:
+        thread.join(3)
+        listener.close()
+        http.forget_connections()
