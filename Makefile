@@ -40,7 +40,7 @@ typecheck: $(STAMP)
 # (stdlib only: without their optional settings the handlers need no third-party package).
 PY39 := $(firstword $(wildcard $(HOME)/.pyenv/versions/3.9*/bin/python3.9 /usr/bin/python3.9 /usr/local/bin/python3.9))
 compat: $(STAMP)
-	$(BIN)/vermin --no-tips --violations --target=3.9- --eval-annotations --backport dataclasses $(DEPLOYED)
+	$(BIN)/vermin --no-tips --violations --target=3.9- --eval-annotations $(DEPLOYED)
 ifneq ($(PY39),)
 	$(PY39) -m compileall -q $(DEPLOYED) >/dev/null
 	for fn in alert_failures retry_interrupted log_node_churn; do \

@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Optional
 
@@ -70,7 +69,7 @@ RUNTIME = "3.9"
 
 def poll_default(name: str) -> Any:
     """A PollSettings default (shared/poller.py), e.g. max_messages or wait_s."""
-    return next(f.default for f in fields(PollSettings) if f.name == name)
+    return PollSettings._field_defaults[name]
 
 
 # --- 1. the queue path ------------------------------------------------------------------------

@@ -6,12 +6,12 @@ path does not call the cloud does not pay for it at cold start.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlparse
 
+from .digest import sha256
 from .errors import ConfigError
 
 # What an SCF execution role injects. The SDK's own default chain reads other names
@@ -105,7 +105,7 @@ _CLIENTS_LOCK = threading.Lock()
 def _credential_key(cred: Any) -> str:
     """Tells one set of credentials from another without keeping their text as a key."""
     parts = [str(getattr(cred, name, "") or "") for name in ("secret_id", "secret_key", "token")]
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def cached_client(kind: str, region: str, *, endpoint: str = "", timeout_s: int = 10) -> Any:

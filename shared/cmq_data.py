@@ -8,14 +8,12 @@ with `_` in parameter names written as `.`), form-encoded parameters, JSON answe
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import random
+import os
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 from urllib.parse import urlencode, urlparse
 
+from .digest import hmac_sha256
 from .errors import BatchEventsError, ConfigError
 from .http import HttpError, post
 
@@ -37,8 +35,7 @@ class CmqError(BatchEventsError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class QueueMessage:
+class QueueMessage(NamedTuple):
     """One received message: its body is Batch's raw message (SIMPLIFIED subscription)."""
 
     msg_id: str
@@ -48,8 +45,7 @@ class QueueMessage:
     enqueue_time: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class DeleteResult:
+class DeleteResult(NamedTuple):
     """What BatchDeleteMessage did: handles it could not delete, with the reason of each."""
 
     requested: int
@@ -69,8 +65,13 @@ def canonical_string(host: str, params: Mapping[str, Any], method: str = "POST",
 
 def signature(secret_key: str, text: str) -> str:
     """Base64 of HMAC-SHA256(secret_key, text)."""
-    digest = hmac.new(secret_key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac_sha256(secret_key.encode("utf-8"), text.encode("utf-8"))
     return base64.b64encode(digest).decode("ascii")
+
+
+def _random_nonce() -> int:
+    """A random Nonce in 1 .. 2**31-1 (from os.urandom: `random` would import hashlib at cold start)."""
+    return int.from_bytes(os.urandom(4), "big") % (2**31 - 1) + 1
 
 
 class CmqDataClient:
@@ -84,7 +85,7 @@ class CmqDataClient:
         token: Optional[str] = None,
         *,
         clock: Callable[[], float] = time.time,
-        nonce: Callable[[], int] = lambda: random.randint(1, 2**31 - 1),
+        nonce: Callable[[], int] = _random_nonce,
     ) -> None:
         parsed = urlparse(endpoint if "://" in endpoint else f"https://{endpoint}")
         if parsed.scheme not in ("http", "https") or not parsed.netloc:

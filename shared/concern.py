@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 from .errors import ConfigError
 from .invocation import Invocation
 from .log import JsonLogger
 from .models import ParsedInput
+from .record import Record
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Record):
     """What a concern did: figures for the summary, and the records a new delivery could help."""
 
-    summary: dict[str, Any] = field(default_factory=dict)
-    retry_records: frozenset[int] = frozenset()
-    retry_reason: str = ""
+    __slots__ = ("retry_reason", "retry_records", "summary")
+
+    def __init__(
+        self,
+        summary: Optional[dict[str, Any]] = None,
+        retry_records: frozenset[int] = frozenset(),
+        retry_reason: str = "",
+    ) -> None:
+        self.summary: dict[str, Any] = {} if summary is None else summary
+        self.retry_records = retry_records
+        self.retry_reason = retry_reason
 
 
 Concern = Callable[[ParsedInput, Invocation, JsonLogger], Outcome]

@@ -146,7 +146,10 @@ class _Connection:
 
 def _connect(origin: Origin, timeout: float) -> _Connection:
     scheme, host, port = origin
-    sock = socket.create_connection((host, port), timeout=timeout)
+    # A str host makes getaddrinfo encode it with the idna codec, importing encodings.idna (and
+    # stringprep, unicodedata) on every cold start; an ASCII name or address is the same as bytes.
+    name = host.encode("ascii") if host.isascii() else host.encode("idna")
+    sock = socket.create_connection((name, port), timeout=timeout)  # type: ignore[arg-type]
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one small request: no Nagle wait
         if scheme == "https":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+
+from .record import Record
 
 DEFAULT_TIME_LIMIT_MS = 3000  # SCF's default timeout, used when the context does not say
 MIN_MARGIN_S = 0.5  # logging the outcome and answering take well under this
@@ -31,23 +32,51 @@ def _as_int(value: Any) -> Optional[int]:
         return None
 
 
-@dataclass(frozen=True)
-class Invocation:
-    """What the handler knows about its own invocation."""
+class Invocation(Record):
+    """What the handler knows about its own invocation. Treated as immutable: `replace` makes a
+    changed copy. Equality ignores the clock."""
 
-    request_id: Optional[str] = None
-    function_name: Optional[str] = None
-    region: Optional[str] = None
-    memory_limit_mb: Optional[int] = None
-    time_limit_ms: int = DEFAULT_TIME_LIMIT_MS
-    # None means "now by `clock`": a start read from another clock than the one `elapsed_s` reads
-    # would make the time left depend on how long the machine has been up.
-    started: Optional[float] = None
-    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+    __slots__ = (
+        "clock",
+        "function_name",
+        "memory_limit_mb",
+        "region",
+        "request_id",
+        "started",
+        "time_limit_ms",
+    )
 
-    def __post_init__(self) -> None:
-        if self.started is None:
-            object.__setattr__(self, "started", self.clock())
+    def __init__(  # noqa: PLR0917 - the fields, as the dataclass it was took them
+        self,
+        request_id: Optional[str] = None,
+        function_name: Optional[str] = None,
+        region: Optional[str] = None,
+        memory_limit_mb: Optional[int] = None,
+        time_limit_ms: int = DEFAULT_TIME_LIMIT_MS,
+        started: Optional[float] = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.request_id = request_id
+        self.function_name = function_name
+        self.region = region
+        self.memory_limit_mb = memory_limit_mb
+        self.time_limit_ms = time_limit_ms
+        # None means "now by `clock`": a start read from another clock than the one `elapsed_s` reads
+        # would make the time left depend on how long the machine has been up.
+        self.started: float = clock() if started is None else started
+        self.clock = clock
+
+    def replace(self, **changes: Any) -> Invocation:
+        """A copy with some fields changed (the push path bounds the time limit)."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"Invocation has no field {sorted(unknown)}")
+        values.update(changes)
+        return Invocation(**values)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__ if name != "clock")
 
     @classmethod
     def from_context(cls, context: Any, clock: Callable[[], float] = time.monotonic) -> Invocation:
@@ -66,7 +95,7 @@ class Invocation:
 
     def elapsed_s(self) -> float:
         """Seconds since the handler started."""
-        return self.clock() - (self.started or 0.0)
+        return self.clock() - self.started
 
     def remaining_s(self, margin_s: float = 0.0) -> float:
         """Seconds left before SCF's timeout, less `margin_s`; never negative."""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cached_property
-from typing import Any, Mapping, Optional
+from functools import cached_property, partial
+from typing import Any, Mapping, NamedTuple, Optional
 
 from .catalogue import Category, EventName
 
@@ -23,8 +22,7 @@ def fingerprint(entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(_CANONICAL.encode(entry).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class SourceRecord:
+class SourceRecord(NamedTuple):
     """Where a Batch message came from: one CMQ record (or a manual invoke)."""
 
     msg_id: Optional[str]
@@ -33,13 +31,18 @@ class SourceRecord:
     publish_time: Optional[str] = None
     tags: tuple[str, ...] = ()
     request_id: Optional[str] = None
-    index: int = 0
+    index: int = 0  # type: ignore[assignment]  # the field shadows tuple.index, on purpose
 
 
-@dataclass(frozen=True)
 class BatchEvent:
-    """One Batch lifecycle event, parsed."""
+    """One Batch lifecycle event, parsed. Immutable; equal when every field is.
 
+    A plain class, not a dataclass (importing dataclasses and building the class cost a cold start
+    milliseconds) and not a NamedTuple (`fingerprint` is cached on the instance): `new_event` builds
+    it straight into its __dict__, which is what the envelope does for every event.
+    """
+
+    # The fields, in FIELDS order (annotations only: __init__ and new_event store them).
     name: Optional[EventName]
     name_raw: str
     version: Optional[str]
@@ -65,7 +68,73 @@ class BatchEvent:
     raw: Mapping[str, Any]
     source: SourceRecord
     position: int
-    problems: tuple[str, ...] = ()  # what the envelope could not use but kept going (a time out of range)
+    problems: tuple[str, ...]  # what the envelope could not use but kept going (a time out of range)
+
+    def __init__(  # noqa: PLR0917 - one parameter per field, as the dataclass had
+        self,
+        name: Optional[EventName],
+        name_raw: str,
+        version: Optional[str],
+        time: Optional[datetime],
+        region: Optional[str],
+        job_id: Optional[str],
+        job_name: Optional[str],
+        task_name: Optional[str],
+        task_instance_index: Optional[int],
+        env_id: Optional[str],
+        env_name: Optional[str],
+        node_id: Optional[str],
+        instance_id: Optional[str],
+        node_state: Optional[str],
+        state: Optional[str],
+        state_reason: Optional[str],
+        exit_code: Optional[int],
+        cpu: Optional[float],
+        mem: Optional[float],
+        resource_created_time: Optional[datetime],
+        vars: Mapping[str, str],
+        batch: Mapping[str, Any],
+        raw: Mapping[str, Any],
+        source: SourceRecord,
+        position: int,
+        problems: tuple[str, ...] = (),
+    ) -> None:
+        values = locals()
+        attributes = self.__dict__
+        for field_name in FIELDS:
+            attributes[field_name] = values[field_name]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"BatchEvent is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"BatchEvent is immutable: cannot delete {name!r}")
+
+    def values(self) -> tuple[Any, ...]:
+        """Every field's value, in FIELDS order."""
+        attributes = self.__dict__
+        return tuple(attributes[name] for name in FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not BatchEvent:
+            return NotImplemented
+        return self.values() == other.values()
+
+    def __hash__(self) -> int:  # as a frozen dataclass's: raises when a field (a mapping) is unhashable
+        return hash(self.values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(FIELDS, self.values()))
+        return f"BatchEvent({shown})"
+
+    def replace(self, **changes: Any) -> BatchEvent:
+        """A copy with some fields changed (dataclasses.replace, for tests and tools)."""
+        unknown = set(changes) - set(FIELDS)
+        if unknown:
+            raise TypeError(f"BatchEvent has no field {sorted(unknown)}")
+        values = dict(zip(FIELDS, self.values()))
+        values.update(changes)
+        return new_event(values)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -99,22 +168,46 @@ class BatchEvent:
         return f"{self.source.msg_id or '-'}#{self.position}"
 
 
-def new_event(values: Mapping[str, Any]) -> BatchEvent:
-    """A BatchEvent from a mapping holding every one of its fields, as `BatchEvent(**values)` makes it.
+FIELDS: tuple[str, ...] = (
+    "name",
+    "name_raw",
+    "version",
+    "time",
+    "region",
+    "job_id",
+    "job_name",
+    "task_name",
+    "task_instance_index",
+    "env_id",
+    "env_name",
+    "node_id",
+    "instance_id",
+    "node_state",
+    "state",
+    "state_reason",
+    "exit_code",
+    "cpu",
+    "mem",
+    "resource_created_time",
+    "vars",
+    "batch",
+    "raw",
+    "source",
+    "position",
+    "problems",
+)
 
-    The envelope builds one per event: the frozen dataclass's __init__ sets each of the 25 fields
-    through object.__setattr__, which alone cost more than parsing the event's JSON. Fields are
-    stored in declaration order so that instances share one key table (memory) as __init__'s do;
-    a missing field is a KeyError here. Tests compare the result with `BatchEvent(**values)`.
-    """
+
+def new_event(values: Mapping[str, Any]) -> BatchEvent:
+    """A BatchEvent from a mapping holding every one of its fields, as `BatchEvent(**values)` makes it,
+    without keyword-argument passing (the envelope builds one per event). Fields are stored in FIELDS
+    order so that instances share one key table (memory) as __init__'s do; a missing field is a
+    KeyError here. Tests compare the result with `BatchEvent(**values)`."""
     event: BatchEvent = object.__new__(BatchEvent)
     attributes = event.__dict__
-    for name in _EVENT_FIELDS:
+    for name in FIELDS:
         attributes[name] = values[name]
     return event
-
-
-_EVENT_FIELDS = tuple(f.name for f in fields(BatchEvent))
 
 
 def new_source(  # noqa: PLR0917 - the fields in order, as the class's own __init__ takes them
@@ -126,23 +219,14 @@ def new_source(  # noqa: PLR0917 - the fields in order, as the class's own __ini
     request_id: Optional[str],
     index: int,
 ) -> SourceRecord:
-    """`SourceRecord(...)` with every field, without the frozen dataclass's per-field __setattr__
-    (one per trigger record); fields stored in declaration order. Tests compare it with the class."""
-    source: SourceRecord = object.__new__(SourceRecord)
-    source.__dict__.update(
-        msg_id=msg_id,
-        topic_name=topic_name,
-        subscription_name=subscription_name,
-        publish_time=publish_time,
-        tags=tags,
-        request_id=request_id,
-        index=index,
-    )
-    return source
+    """`SourceRecord(...)` with every field, positional (one per trigger record)."""
+    return _new_source((msg_id, topic_name, subscription_name, publish_time, tags, request_id, index))
 
 
-@dataclass(frozen=True)
-class Rejection:
+_new_source = partial(tuple.__new__, SourceRecord)
+
+
+class Rejection(NamedTuple):
     """A record (or one event in it) that could not be parsed, and why."""
 
     msg_id: Optional[str]
@@ -151,14 +235,13 @@ class Rejection:
     position: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class ParsedInput:
+class ParsedInput(NamedTuple):
     """Everything one invocation received, parsed."""
 
     records: int
     events: tuple[BatchEvent, ...]
     rejections: tuple[Rejection, ...]
-    sources: tuple[SourceRecord, ...] = field(default=())
+    sources: tuple[SourceRecord, ...] = ()
 
     @property
     def known_events(self) -> tuple[BatchEvent, ...]:

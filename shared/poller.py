@@ -8,8 +8,7 @@ the queue's visibility timeout, and the queue's dead-letter policy (MaxReceiveCo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, NamedTuple, Optional
 
 from .capture import capture_raw
 from .cmq_data import MAX_BATCH, CmqDataClient, CmqError, QueueMessage
@@ -26,8 +25,7 @@ DELETE_TIMEOUT_S = 5.0
 DELETE_MARGIN_S = 0.2  # the summary is still logged after the delete
 
 
-@dataclass(frozen=True)
-class PollSettings:
+class PollSettings(NamedTuple):
     """How one timer run polls its queue."""
 
     queue: str

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import hmac
 import json
 from typing import Any, Mapping, Optional
@@ -83,8 +82,7 @@ def read_push(event: Mapping[str, Any]) -> tuple[SourceRecord, Any, str]:
     if isinstance(outer, Mapping) and "msgBody" in outer and ("msgId" in outer or "topicName" in outer):
         # The JSON format's envelope has the trigger record's field names (msgId, topicName, ...).
         base = source_from_cmq(outer)
-        source = dataclasses.replace(
-            base,
+        source = base._replace(
             msg_id=base.msg_id or headers.get("x-cmq-message-id"),
             tags=base.tags or parse_tags(headers.get("x-cmq-message-tag")),
             request_id=headers.get("x-cmq-request-id"),
@@ -123,7 +121,7 @@ def handle_push(
         "http_push", [{"format": fmt, "headers": event.get("headers"), "body": event.get("body")}], log
     )
     deadline = min(invocation.time_limit_ms, PUSH_DEADLINE_MS)
-    bounded = dataclasses.replace(invocation, time_limit_ms=deadline)
+    bounded = invocation.replace(time_limit_ms=deadline)
     summary, outcome = process(parse_bodies([(source, body)]), bounded, log, concern)
     summary.update(delivery="http", format=fmt, msg_id=source.msg_id)
     if outcome.retry_records:

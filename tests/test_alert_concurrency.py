@@ -6,7 +6,7 @@ import io
 import json
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from alerting import AlertConfig, alert_failures, load_config
@@ -107,7 +107,7 @@ class ChunkedStream(io.StringIO):
 
 def settings(**changes: Any) -> AlertConfig:
     """Every channel switched on (pointing at fake URLs), with the timing a test needs."""
-    return replace(load_config(channel_env()), **changes)
+    return load_config(channel_env())._replace(**changes)
 
 
 def run(

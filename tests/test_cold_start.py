@@ -38,3 +38,15 @@ def test_tests_cannot_reach_the_network():
 
     with pytest.raises(OSError, match="never reach the network"):
         socket.create_connection(("203.0.113.10", 443), timeout=1)
+
+
+# What a cold start measured as its heaviest standard-library imports (docs/benchmarks.md): none of
+# them is needed on any path of any function. `dataclasses` loads inspect, ast and tokenize;
+# http.client loads the email package; concurrent.futures loads logging; hashlib loads OpenSSL.
+AVOIDED = ("dataclasses", "inspect", "http", "email", "concurrent", "logging", "hashlib")
+
+
+@pytest.mark.parametrize("function", ["alert_failures", "retry_interrupted", "log_node_churn"])
+def test_handler_import_avoids_the_costly_standard_library_modules(function):
+    loaded = _modules_after_import(function)
+    assert not sorted(m for m in loaded if m.split(".")[0] in AVOIDED)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 from datetime import datetime, timezone
@@ -10,7 +9,7 @@ import pytest
 
 from shared.catalogue import EventName
 from shared.envelope import parse_trigger_event
-from shared.models import BatchEvent
+from shared.models import FIELDS, BatchEvent
 from tests.helpers import event_files, load_event
 
 
@@ -213,16 +212,20 @@ def test_event_time_offsets_and_naive_times(text, expected):
     assert parsed.time == expected
 
 
-def test_parsed_event_equals_one_built_by_the_dataclass_constructor():
+def test_parsed_event_equals_one_built_by_the_class_constructor():
     # GIVEN every sample event, parsed through the envelope's fast constructor
     for name in event_files():
         for event in parse_trigger_event(load_event(name)).events:
-            # THEN it has exactly the dataclass's fields and equals BatchEvent(**fields)
-            values = {f.name: getattr(event, f.name) for f in dataclasses.fields(BatchEvent)}
-            assert set(vars(event)) == set(values)
-            assert event == BatchEvent(**values)
-            with pytest.raises(dataclasses.FrozenInstanceError):
-                event.job_id = "changed"  # type: ignore[misc]
+            # THEN it has exactly the class's annotated fields and equals BatchEvent(**fields)
+            assert tuple(BatchEvent.__annotations__) == FIELDS
+            values = {name: getattr(event, name) for name in FIELDS}
+            assert list(vars(event)) == list(values)  # the same key order as __init__'s
+            assert event == BatchEvent(**values) and vars(event) == vars(BatchEvent(**values))
+            assert event.replace(job_id="other") != event and event.replace().values() == event.values()
+            with pytest.raises(AttributeError, match="immutable"):
+                event.job_id = "changed"
+            with pytest.raises(TypeError, match="no field"):
+                event.replace(jobid="x")
 
 
 _STATE_ORDER = ("TaskInstanceState", "TaskState", "JobState", "EnvState")
@@ -283,12 +286,12 @@ def test_whitespace_around_json_is_accepted_raw_or_in_base64(text):
         assert [e.name for e in parse_trigger_event(event).events] == [EventName.JOB_FAILED]
 
 
-def test_new_source_builds_what_the_dataclass_builds():
+def test_new_source_builds_what_the_class_builds():
     from shared.models import SourceRecord, new_source
 
     fields = ("m-1", "topic", "sub", "2026-11-20T08:35:00Z", ("a", "b"), "req", 3)
     built = new_source(*fields)
     assert built == SourceRecord(*fields)
-    assert built.__dict__ == SourceRecord(*fields).__dict__  # same fields, same order
+    assert type(built) is SourceRecord and built._asdict() == SourceRecord(*fields)._asdict()
     with pytest.raises(AttributeError):
         built.msg_id = "other"  # type: ignore[misc]

@@ -174,13 +174,14 @@ def test_host_headers_for_ipv6_default_ports_and_names_outside_ascii():
     assert http._host_header("例子.测试", 80, "http") == "xn--fsqu00a.xn--0zwm56d"
 
 
-def test_posting_over_http_imports_neither_http_client_email_nor_ssl():
+def test_posting_over_http_imports_neither_http_client_email_ssl_nor_the_idna_codec():
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from shared import http\n"
         "try:\n    http.post('http://127.0.0.1:1/x', body=b'', timeout_s=0.2)\n"
         "except http.HttpError:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('http', 'email', 'ssl')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('http', 'email', 'ssl')"
+        " or m == 'encodings.idna'))"
     )
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import time
 import types
 
 import pytest
@@ -60,3 +61,26 @@ def test_invocation_built_with_a_fake_clock_starts_at_that_clock():
         # THEN its start is that clock's now, so the whole time limit is left
         assert inv.started == now
         assert inv.remaining_s() == 20.0
+
+
+def test_invocation_replace_keeps_the_start_and_equality_ignores_the_clock():
+    # GIVEN an invocation started at t=100 on a fake clock
+    inv = Invocation(request_id="r", time_limit_ms=60000, clock=functools.partial(float, 100.0))
+    # WHEN the push path bounds its time limit
+    bounded = inv.replace(time_limit_ms=13000)
+    # THEN the copy has the same start and clock, only the limit changed, and the original is as it was
+    assert (bounded.started, bounded.time_limit_ms, inv.time_limit_ms) == (100.0, 13000, 60000)
+    assert bounded.remaining_s() == 13.0
+    assert Invocation(request_id="r", started=1.0, clock=time.monotonic) == Invocation(
+        request_id="r", started=1.0, clock=time.time
+    )
+    with pytest.raises(TypeError, match="no field"):
+        inv.replace(time_limit=1)
+
+
+def test_each_outcome_gets_its_own_summary():
+    from shared.concern import Outcome
+
+    first, second = Outcome(), Outcome()
+    first.summary["sent"] = 1
+    assert second.summary == {} and Outcome(retry_records=frozenset({1})) != Outcome()

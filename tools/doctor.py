@@ -642,7 +642,10 @@ def check_cloud(
 
 
 def _replace_existing(obj: Any, **changes: Any) -> Any:
-    """dataclasses.replace with only the fields `obj` has (the config may gain or lose some)."""
+    """`obj` (a settings NamedTuple, or a dataclass) with only the fields it has changed (the config
+    may gain or lose some)."""
+    if hasattr(obj, "_replace"):
+        return obj._replace(**{k: v for k, v in changes.items() if k in obj._fields})
     names = {f.name for f in dataclasses.fields(obj)}
     return dataclasses.replace(obj, **{k: v for k, v in changes.items() if k in names})
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from shared.models import BatchEvent
 
@@ -21,8 +20,7 @@ TEXT_CHARS = 1000
 __all__ = ["TEXT_CHARS", "Alert", "Item", "Severity", "build_alert", "item_of", "severity_of"]
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One event in full: its name, time and (label, raw value) details."""
 
     event_name: str
@@ -31,8 +29,7 @@ class Item:
     severity: Severity
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(NamedTuple):
     """One group's message, before any channel's markup."""
 
     key: GroupKey

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from . import escape
 from .alert import Alert, Item
@@ -14,16 +13,14 @@ LINK_TEXT = "Open in the Batch console"
 NAME_CHARS = 80
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(NamedTuple):
     """How much of a message to show: items in full, and the longest value."""
 
     shown: int
     clip: int
 
 
-@dataclass(frozen=True)
-class Markup:
+class Markup(NamedTuple):
     """A channel's markup; `escape` is applied to every value that did not come from this code."""
 
     escape: Callable[[object, int], str]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import urlparse
@@ -14,6 +13,7 @@ from shared.concern import Concern, Outcome
 from shared.invocation import Invocation
 from shared.log import JsonLogger, redact_url
 from shared.models import BatchEvent, ParsedInput
+from shared.record import Record
 
 from .alert import build_alert
 from .channels import Channel, build_channels
@@ -45,14 +45,16 @@ def make_concern(
     return concern
 
 
-@dataclass
-class _Sorted:
+class _Sorted(Record):
     """A run's events sorted out: failure groups, JOB_SUCCEED groups, and what was left out."""
 
-    groups: list[Group]
-    succeeded: list[Group]
-    duplicates: int
-    silenced: int
+    __slots__ = ("duplicates", "groups", "silenced", "succeeded")
+
+    def __init__(self, groups: list[Group], succeeded: list[Group], duplicates: int, silenced: int) -> None:
+        self.groups = groups
+        self.succeeded = succeeded
+        self.duplicates = duplicates
+        self.silenced = silenced
 
 
 def _grouped(

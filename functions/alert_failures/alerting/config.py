@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, NamedTuple, Optional
 from urllib.parse import urlparse
 
 from shared.catalogue import FAILURE_EVENTS, EventName
@@ -22,18 +21,16 @@ DEFAULT_TAG_KEY = "batch-events-retry"  # retry_interrupted's ledger tag (RETRY_
 _URL_BREAKERS = re.compile(r"[\s<>()|\"'`\[\]]")
 
 
-@dataclass(frozen=True)
-class ChannelConfig:
+class ChannelConfig(NamedTuple):
     """One switched-on channel: where it posts, how it signs and whom it mentions."""
 
     name: str
     url: str
     secret: str = ""
-    mentions: Mentions = field(default_factory=Mentions)
+    mentions: Mentions = Mentions()  # immutable: one shared empty instance is every channel's default
 
 
-@dataclass(frozen=True)
-class AlertConfig:
+class AlertConfig(NamedTuple):
     """Everything the function's behaviour depends on."""
 
     events: frozenset[EventName] = FAILURE_EVENTS

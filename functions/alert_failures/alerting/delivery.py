@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from shared.invocation import Invocation
 
@@ -43,8 +42,7 @@ class Deadline:
         return True
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """How one delivery ended."""
 
     ok: bool

@@ -8,7 +8,7 @@ as many as the channel's size limit allows, and "and N more".
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .alert import Alert
 from .compose import Budget, Markup, counts_text
@@ -22,8 +22,7 @@ CLIPS = (120, 60, 30)
 CONSOLE_TEXT = "console"
 
 
-@dataclass(frozen=True)
-class DigestLine:
+class DigestLine(NamedTuple):
     """One group in the digest."""
 
     severity: Severity
@@ -33,8 +32,7 @@ class DigestLine:
     link: str
 
 
-@dataclass(frozen=True)
-class Digest:
+class Digest(NamedTuple):
     """A run's groups in one message."""
 
     severity: Severity

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 
-@dataclass(frozen=True)
-class FailedInstance:
+class FailedInstance(NamedTuple):
     """One failed task instance as DescribeTask reports it."""
 
     task_name: str
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index(), which nothing here calls
     state: str
     exit_code: Optional[int]
     reason: str
     instance_id: str
 
 
-@dataclass(frozen=True)
-class Enrichment:
+class Enrichment(NamedTuple):
     """The job's state and reason, and its failing instances (the first few)."""
 
     state: str = ""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 from shared.models import BatchEvent
+from shared.record import Record
 
 from .clip import clip_chars
 
@@ -17,8 +17,7 @@ UNKNOWN = "unknown"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True, order=True)
-class GroupKey:
+class GroupKey(NamedTuple):
     """What a message is about: a job or a compute environment in a region."""
 
     region: str
@@ -30,13 +29,17 @@ class GroupKey:
         return f"{clip_chars(self.region, 64)}/{self.kind}/{clip_chars(self.id, 128)}"
 
 
-@dataclass
-class Group:
+class Group(Record):
     """The distinct events of one group, oldest first, and the records they came from."""
 
-    key: GroupKey
-    events: list[BatchEvent] = field(default_factory=list)
-    records: set[int] = field(default_factory=set)
+    __slots__ = ("events", "key", "records")
+
+    def __init__(
+        self, key: GroupKey, events: Optional[list[BatchEvent]] = None, records: Optional[set[int]] = None
+    ) -> None:
+        self.key = key
+        self.events: list[BatchEvent] = [] if events is None else events
+        self.records: set[int] = set() if records is None else records
 
     def counts(self) -> list[tuple[str, int]]:
         """Events per name, most frequent first (ties by name)."""

@@ -6,9 +6,10 @@ on it are symptoms. An event that names no compute-node instance is never folded
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple, Optional
 
 from shared.catalogue import EventName
+from shared.record import Record
 
 from .clip import clip_chars
 from .grouping import ENV, Group, GroupKey
@@ -18,8 +19,7 @@ SHOWN_JOBS = 3
 JOB_CHARS = 64
 
 
-@dataclass(frozen=True)
-class Fold:
+class Fold(NamedTuple):
     """The task-instance failures on one abnormal node's instance, alerted with the node."""
 
     instance_id: str
@@ -41,11 +41,15 @@ class Fold:
         return f"{self.failures} {noun} failed on this node ({where}): {'; '.join(parts)}"
 
 
-@dataclass
-class _Folding:
-    failures: int = 0
-    interrupted: int = 0
-    jobs: dict[str, None] = field(default_factory=dict)
+class _Folding(Record):
+    __slots__ = ("failures", "interrupted", "jobs")
+
+    def __init__(
+        self, failures: int = 0, interrupted: int = 0, jobs: Optional[dict[str, None]] = None
+    ) -> None:
+        self.failures = failures
+        self.interrupted = interrupted
+        self.jobs: dict[str, None] = {} if jobs is None else jobs
 
 
 def inhibit(groups: list[Group]) -> tuple[list[Group], dict[GroupKey, tuple[Fold, ...]], int]:

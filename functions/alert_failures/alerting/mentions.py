@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.errors import ConfigError
 
@@ -16,8 +16,7 @@ _MOBILE = re.compile(r"^(?:1[0-9]{10}|\+[0-9]{6,15})$")
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 
-@dataclass(frozen=True)
-class Mentions:
+class Mentions(NamedTuple):
     """The people one channel's messages mention."""
 
     everyone: bool = False
@@ -25,6 +24,7 @@ class Mentions:
     mobiles: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
+        # Not the tuple's truth (three fields: always true): whether anyone is mentioned.
         return self.everyone or bool(self.user_ids or self.mobiles)
 
 

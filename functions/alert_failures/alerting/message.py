@@ -6,8 +6,7 @@ all three the same way and keeps each within its size limit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Callable, NamedTuple, TypeVar
 
 from .alert import Alert
 from .compose import CLIPS, Budget, Markup, body_lines
@@ -19,8 +18,7 @@ TITLE_CHARS = 120
 Lines = Callable[[Markup, Budget, bool], list[str]]
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     """One chat message before any markup: `lines(markup, budget, with_link)` writes its body."""
 
     severity: Severity

@@ -6,16 +6,14 @@ so that a payload a channel missed brings back exactly those units' records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from .alert import Alert
 from .digest import Digest
 from .recovery import Recovery
 
 
-@dataclass(frozen=True)
-class Payload:
+class Payload(NamedTuple):
     """One request body for one channel, and the units it carries."""
 
     units: tuple[int, ...]
@@ -24,8 +22,7 @@ class Payload:
     body: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Outbox:
+class Outbox(NamedTuple):
     """The run's alerts and recoveries; `digest` is set when the chat channels get one message."""
 
     alerts: tuple[Alert, ...]

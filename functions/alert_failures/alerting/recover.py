@@ -8,11 +8,11 @@ The SDK is imported here, inside the calls: without this setting it is never loa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from shared.errors import ConfigError
 from shared.log import JsonLogger
+from shared.record import Record
 
 from .config import AlertConfig
 from .delivery import MIN_SEND_S, Deadline
@@ -28,12 +28,16 @@ _JOB_ERRORS = ("ResourceNotFound", "InvalidParameter")
 _ROLE_ERRORS = ("AuthFailure", "UnauthorizedOperation")
 
 
-@dataclass
-class Found:
+class Found(Record):
     """The recoveries, and the records whose jobs could not be checked (a new delivery may)."""
 
-    recoveries: list[Recovery] = field(default_factory=list)
-    unchecked: set[int] = field(default_factory=set)
+    __slots__ = ("recoveries", "unchecked")
+
+    def __init__(
+        self, recoveries: Optional[list[Recovery]] = None, unchecked: Optional[set[int]] = None
+    ) -> None:
+        self.recoveries: list[Recovery] = [] if recoveries is None else recoveries
+        self.unchecked: set[int] = set() if unchecked is None else unchecked
 
 
 def ledger_entry(value: str) -> Optional[tuple[int, str]]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .alert import TEXT_CHARS, event_time
 from .clip import clip_chars
@@ -15,8 +14,7 @@ from .message import Message
 from .severity import Severity
 
 
-@dataclass(frozen=True)
-class Recovery:
+class Recovery(NamedTuple):
     """One job's recovery: how many automatic retries it took and when it succeeded."""
 
     key: GroupKey

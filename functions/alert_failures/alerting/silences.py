@@ -11,10 +11,9 @@ A rule may end with `@<ISO 8601 UTC time>`: it silences until then.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from shared.catalogue import EventName, UnknownEventNameError, parse_event_names
 from shared.errors import ConfigError
@@ -26,8 +25,7 @@ KINDS = ("job", "env", "event", "region", "var")
 _UNTIL = re.compile(r"@(\d[^@]*)$")
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):
     """What a rule is matched against: one event, with the names its group knows."""
 
     event: BatchEvent
@@ -36,8 +34,7 @@ class Subject:
     env: tuple[str, ...]  # the environment's id and name, where known
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(NamedTuple):
     """One `kind:value` condition."""
 
     kind: str
@@ -56,8 +53,7 @@ class Condition:
         return any(fnmatchcase(value, self.pattern) for value in candidates if value)
 
 
-@dataclass(frozen=True)
-class Silence:
+class Silence(NamedTuple):
     """One rule: its conditions, the time it ends (None: never), and its text for logs."""
 
     text: str

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
+
+from shared.record import Record
 
 from .records import CHURN_SUMMARY
 
@@ -64,20 +65,46 @@ def _tidy(value: float) -> float:
     return int(value) if float(value).is_integer() else round(value, 3)
 
 
-@dataclass
-class EnvChurn:
+class EnvChurn(Record):
     """What one environment's node events add up to."""
 
-    env_id: Optional[str]
-    env_name: Optional[str] = None
-    region: Optional[str] = None
-    counts: Counter[str] = field(default_factory=Counter)
-    nodes: set[str] = field(default_factory=set)
-    abnormal: set[str] = field(default_factory=set)
-    attempted: set[str] = field(default_factory=set)
-    failed: set[str] = field(default_factory=set)
-    ages: list[float] = field(default_factory=list)
-    lifetimes: list[float] = field(default_factory=list)
+    __slots__ = (  # noqa: RUF023 - declaration order, which repr follows
+        "env_id",
+        "env_name",
+        "region",
+        "counts",
+        "nodes",
+        "abnormal",
+        "attempted",
+        "failed",
+        "ages",
+        "lifetimes",
+    )
+
+    def __init__(  # noqa: PLR0917 - one parameter per field, positional as before
+        self,
+        env_id: Optional[str],
+        env_name: Optional[str] = None,
+        region: Optional[str] = None,
+        counts: Optional[Counter[str]] = None,
+        nodes: Optional[set[str]] = None,
+        abnormal: Optional[set[str]] = None,
+        attempted: Optional[set[str]] = None,
+        failed: Optional[set[str]] = None,
+        ages: Optional[list[float]] = None,
+        lifetimes: Optional[list[float]] = None,
+    ) -> None:
+        self.env_id = env_id
+        self.env_name = env_name
+        self.region = region
+        # None: a new empty counter, set or list for this environment (what `default_factory` gave).
+        self.counts: Counter[str] = Counter() if counts is None else counts
+        self.nodes: set[str] = set() if nodes is None else nodes
+        self.abnormal: set[str] = set() if abnormal is None else abnormal
+        self.attempted: set[str] = set() if attempted is None else attempted
+        self.failed: set[str] = set() if failed is None else failed
+        self.ages: list[float] = [] if ages is None else ages
+        self.lifetimes: list[float] = [] if lifetimes is None else lifetimes
 
     def add(self, record: Mapping[str, Any], event: str) -> None:
         """Count one node_event record of this environment."""
@@ -145,13 +172,21 @@ def event_key(record: Mapping[str, Any]) -> str:
     return text(record.get("fingerprint")) or f"{record.get('msg_id')}#{record.get('position')}"
 
 
-@dataclass
-class Churn:
+class Churn(Record):
     """node_event records grouped by environment, each event counted once (by its natural key)."""
 
-    envs: dict[Optional[str], EnvChurn] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
-    duplicates: int = 0
+    __slots__ = ("envs", "seen", "duplicates")  # noqa: RUF023 - declaration order, which repr follows
+
+    def __init__(
+        self,
+        envs: Optional[dict[Optional[str], EnvChurn]] = None,
+        seen: Optional[set[str]] = None,
+        duplicates: int = 0,
+    ) -> None:
+        # None: a new empty dict or set for this churn (what `default_factory` gave).
+        self.envs: dict[Optional[str], EnvChurn] = {} if envs is None else envs
+        self.seen: set[str] = set() if seen is None else seen
+        self.duplicates = duplicates
 
     def add(self, record: Mapping[str, Any]) -> bool:
         """Count a record; False (and nothing counted) when it repeats one already counted."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from .calls import Caller, as_dict
 from .rules import FailedInstance
@@ -16,8 +15,7 @@ DESCRIBE_TASK_LIMIT = 1000
 MAX_TASK_PAGES = 10
 
 
-@dataclass(frozen=True)
-class JobView:
+class JobView(NamedTuple):
     """What DescribeJob says about a job, as far as retrying cares."""
 
     job_id: str

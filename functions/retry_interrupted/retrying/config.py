@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Mapping, NamedTuple, Optional
 
 from shared.catalogue import EventName
 from shared.errors import ConfigError
@@ -31,8 +30,7 @@ MAX_RETRIES_VAR = "max_retries"
 WAIT_MARGIN_S = 3.0
 
 
-@dataclass(frozen=True)
-class RetryConfig:
+class RetryConfig(NamedTuple):
     """Everything the function's behaviour depends on."""
 
     events: frozenset[EventName] = DEFAULT_EVENTS

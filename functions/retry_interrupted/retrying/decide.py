@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .batch_api import FAILED_INTERRUPTED, JobView
 from .ledger import DONE, PENDING, TERMINATING, Entry
@@ -20,8 +19,7 @@ class Action(str, Enum):
     DECLINED = "declined"  # RETRY_RULES say the failure is not worth a retry
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """One job's decision: the action, attempt n of m, and why."""
 
     action: Action
@@ -82,4 +80,4 @@ def _same_failure_or_ours(job: JobView, entry: Entry) -> bool:
 
 def declined(decision: Decision, reason: str) -> Decision:
     """The same decision turned into a refusal by RETRY_RULES."""
-    return replace(decision, action=Action.DECLINED, attempt=decision.attempt - 1, reason=reason)
+    return decision._replace(action=Action.DECLINED, attempt=decision.attempt - 1, reason=reason)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from shared.models import BatchEvent
+from shared.record import Record
 
 from .batch_api import JobView
 from .config import max_attempts_for
@@ -18,26 +18,64 @@ from .ledger import Entry
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 
 
-@dataclass
-class JobWork:
+class JobWork(Record):
     """One job to decide on, the records that asked for it, and what became of it."""
 
-    region: str
-    job_id: str
-    records: set[int] = field(default_factory=set)
-    event_names: set[str] = field(default_factory=set)
-    max_attempts: int = 3
-    warnings: list[str] = field(default_factory=list)
-    view: Optional[JobView] = None
-    state_found: str = ""
-    decision: Optional[Decision] = None
-    entry: Optional[Entry] = None  # what the ledger held when the job was decided
-    described_at: float = 0.0  # when DescribeJob last answered for it (the timing clock)
-    result: str = ""
-    reason: str = ""
-    error_code: str = ""
-    redeliver: bool = False  # a new delivery of its records can help
-    terminated: bool = False
+    __slots__ = (  # noqa: RUF023 - declaration order, which repr follows
+        "region",
+        "job_id",
+        "records",
+        "event_names",
+        "max_attempts",
+        "warnings",
+        "view",
+        "state_found",
+        "decision",
+        "entry",
+        "described_at",
+        "result",
+        "reason",
+        "error_code",
+        "redeliver",
+        "terminated",
+    )
+
+    def __init__(  # noqa: PLR0917 - one parameter per field, positional as before
+        self,
+        region: str,
+        job_id: str,
+        records: Optional[set[int]] = None,
+        event_names: Optional[set[str]] = None,
+        max_attempts: int = 3,
+        warnings: Optional[list[str]] = None,
+        view: Optional[JobView] = None,
+        state_found: str = "",
+        decision: Optional[Decision] = None,
+        entry: Optional[Entry] = None,
+        described_at: float = 0.0,
+        result: str = "",
+        reason: str = "",
+        error_code: str = "",
+        redeliver: bool = False,
+        terminated: bool = False,
+    ) -> None:
+        self.region = region
+        self.job_id = job_id
+        # None: a new empty set or list for this job (what `default_factory` gave).
+        self.records: set[int] = set() if records is None else records
+        self.event_names: set[str] = set() if event_names is None else event_names
+        self.max_attempts = max_attempts
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.view = view
+        self.state_found = state_found
+        self.decision = decision
+        self.entry = entry  # what the ledger held when the job was decided
+        self.described_at = described_at  # when DescribeJob last answered for it (the timing clock)
+        self.result = result
+        self.reason = reason
+        self.error_code = error_code
+        self.redeliver = redeliver  # a new delivery of its records can help
+        self.terminated = terminated
 
 
 def valid_region(region: Optional[str]) -> bool:

@@ -11,8 +11,7 @@ no extra service and goes away with the job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, NamedTuple, Optional, Protocol
 
 from .calls import Caller, as_dict
 
@@ -23,8 +22,7 @@ RELEASED = "released"
 STATUSES = (PENDING, TERMINATING, DONE, RELEASED)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """The last retry attempt recorded for a job."""
 
     attempt: int

@@ -12,28 +12,25 @@ or was lost with its node), `reason:<glob>` matches StateReason or StateDetailed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 from shared.errors import ConfigError
 
 ACTIONS = ("retry", "exit")
 
 
-@dataclass(frozen=True)
-class FailedInstance:
+class FailedInstance(NamedTuple):
     """What DescribeTask says about one failed task instance."""
 
     task_name: str
-    index: int
+    index: int  # type: ignore[assignment]  # the field shadows tuple.index, on purpose
     exit_code: Optional[int]
     reason: str = ""
     detailed_reason: str = ""
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(NamedTuple):
     """One `field:glob` test (field `exit`, `reason` or `*`)."""
 
     field: str
@@ -50,8 +47,7 @@ class Condition:
         return any(fnmatchcase(text.lower(), self.pattern) for text in texts if text)
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """Conditions that must all hold, and the action when they do."""
 
     text: str
@@ -93,8 +89,7 @@ def parse_rules(text: str, *, setting: str = "RETRY_RULES") -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Whether the rules allow a retry, and which rule and instance decided otherwise."""
 
     retry: bool

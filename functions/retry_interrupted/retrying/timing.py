@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from shared.invocation import Invocation
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     """Where time comes from: the real clock and sleep in SCF, a fake clock in tests."""
 
     clock: Callable[[], float] = time.monotonic

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Optional
 from urllib.parse import parse_qsl, urlparse
 
 from ..config import AlertConfig, ChannelConfig
@@ -17,8 +16,7 @@ if TYPE_CHECKING:  # shared.http is imported where a request is sent, not at col
 _MIN_SECRET = 6
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """One HTTP POST to make."""
 
     url: str
@@ -26,8 +24,7 @@ class Request:
     params: Optional[Mapping[str, str]] = None
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What an answer means: delivered, worth another try (with the server's wait), or failed."""
 
     ok: bool
