@@ -19,7 +19,13 @@ _OPAD = bytes(x ^ 0x5C for x in range(256))
 
 if TYPE_CHECKING:
     from hashlib import sha256
+    from hmac import compare_digest
 else:
+    try:  # what hmac.compare_digest is, without hmac's import of hashlib
+        from _operator import _compare_digest as compare_digest
+    except ImportError:
+        from hmac import compare_digest
+
     try:
         from _sha256 import sha256  # CPython 3.9-3.11
     except ImportError:
@@ -41,4 +47,4 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
     return outer.digest()
 
 
-__all__ = ["hmac_sha256", "sha256"]
+__all__ = ["compare_digest", "hmac_sha256", "sha256"]

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .catalogue import EventName
-from .models import BatchEvent, ParsedInput, Rejection, SourceRecord, new_event, new_source
+from .models import BatchEvent, ParsedInput, Rejection, SourceRecord, blank_event, new_source
 from .text import clean_text, has_surrogate
 
 
@@ -238,33 +238,31 @@ def parse_batch_event(entry: Any, source: SourceRecord, position: int) -> BatchE
         batch = {}
     if not isinstance(batch, dict):
         raise _Reject(f"Events[{position}].Batch is not an object")
-    values = dict(_EVENT_TEMPLATE)
+    event, values = blank_event()
     # One pass over the fields Batch sent (about 8) rather than a lookup of each of the 14 we map.
     for key, value in batch.items():
         spec = _BATCH_FIELDS.get(key)
         if spec is not None:
             values[spec[0]] = spec[1](value)
     event_time = parse_time(entry.get("EventTime"))
-    problems: tuple[str, ...] = ()
     if event_time is None and _opt_str(entry.get("EventTime")):
-        problems = (f"EventTime {_opt_str(entry.get('EventTime'))!r:.80} is not a time representable in UTC",)
+        values["problems"] = (
+            f"EventTime {_opt_str(entry.get('EventTime'))!r:.80} is not a time representable in UTC",
+        )
     if values["resource_created_time"] is None and _opt_str(batch.get("ResourceCreatedTime")):
-        problems += ("Batch.ResourceCreatedTime is not a time representable in UTC",)
-    values.update(
-        state=_state(batch),
-        name=_NAMES.get(name_text),
-        name_raw=name_text,
-        version=_opt_str(entry.get("EventVersion")),
-        time=event_time,
-        problems=problems,
-        region=_opt_str(entry.get("Region")),
-        vars=parse_vars(entry.get("EventVars")),
-        batch=batch,
-        raw=entry,
-        source=source,
-        position=position,
-    )
-    return new_event(values)
+        values["problems"] += ("Batch.ResourceCreatedTime is not a time representable in UTC",)
+    values["state"] = _state(batch)
+    values["name"] = _NAMES.get(name_text)
+    values["name_raw"] = name_text
+    values["version"] = _opt_str(entry.get("EventVersion"))
+    values["time"] = event_time
+    values["region"] = _opt_str(entry.get("Region"))
+    values["vars"] = parse_vars(entry.get("EventVars"))
+    values["batch"] = batch
+    values["raw"] = entry
+    values["source"] = source
+    values["position"] = position
+    return event
 
 
 def _state(batch: Mapping[str, Any]) -> Optional[str]:
@@ -382,5 +380,3 @@ _BATCH_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 # The resource's state, most specific first: a task-instance event may also carry its task's state.
 _STATE_KEYS = ("TaskInstanceState", "TaskState", "JobState", "EnvState")
-# Every BatchEvent field read from `Batch` through the table, at its value when absent.
-_EVENT_TEMPLATE: dict[str, Any] = {attribute: None for attribute, _ in _BATCH_FIELDS.values()}

@@ -16,10 +16,10 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 
 def fingerprint(entry: Mapping[str, Any]) -> str:
     """A content hash of one event: the same event republished under another msgId matches."""
-    import hashlib  # only the alert path asks for fingerprints: a churn cold start never loads it
+    from .digest import sha256  # only the alert path asks for fingerprints
 
     # surrogatepass: the envelope replaces lone surrogates, and a hash must never be what raises.
-    return hashlib.sha256(_CANONICAL.encode(entry).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return sha256(_CANONICAL.encode(entry).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class SourceRecord(NamedTuple):
@@ -198,6 +198,9 @@ FIELDS: tuple[str, ...] = (
 )
 
 
+_BLANK: dict[str, Any] = {**dict.fromkeys(FIELDS), "problems": ()}
+
+
 def new_event(values: Mapping[str, Any]) -> BatchEvent:
     """A BatchEvent from a mapping holding every one of its fields, as `BatchEvent(**values)` makes it,
     without keyword-argument passing (the envelope builds one per event). Fields are stored in FIELDS
@@ -224,6 +227,15 @@ def new_source(  # noqa: PLR0917 - the fields in order, as the class's own __ini
 
 
 _new_source = partial(tuple.__new__, SourceRecord)
+
+
+def blank_event() -> tuple[BatchEvent, dict[str, Any]]:
+    """A BatchEvent whose every field is None (problems: ()), in FIELDS order, and its attribute dict
+    for the envelope to fill in place: one dict per event, where `new_event` copies a filled one."""
+    event: BatchEvent = object.__new__(BatchEvent)
+    attributes = event.__dict__
+    attributes.update(_BLANK)
+    return event, attributes
 
 
 class Rejection(NamedTuple):

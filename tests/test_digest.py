@@ -56,3 +56,11 @@ def test_importing_it_loads_no_hashlib_on_cpython():
     )
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_compare_digest_is_a_constant_time_one_of_the_standard_librarys():
+    import _operator
+
+    # hmac.compare_digest is OpenSSL's where hashlib has it, else this same C function
+    assert digest.compare_digest in (_operator._compare_digest, hmac.compare_digest)
+    assert digest.compare_digest(b"token", b"token") and not digest.compare_digest(b"token", b"tokeN")
