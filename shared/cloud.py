@@ -7,7 +7,7 @@ path does not call the cloud does not pay for it at cold start.
 from __future__ import annotations
 
 import os
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlparse
 
@@ -99,7 +99,7 @@ def set_request_timeout(client: Any, seconds: float) -> None:
 # One client per SCF instance, kind, region and endpoint: module state survives warm invocations, so
 # the SDK's requests session (and its TLS connection) is reused instead of a handshake per invocation.
 _CLIENTS: dict[tuple[str, str, str], tuple[str, Callable[..., Any], Any]] = {}
-_CLIENTS_LOCK = threading.Lock()
+_CLIENTS_LOCK = allocate_lock()
 
 
 def _credential_key(cred: Any) -> str:

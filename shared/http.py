@@ -21,7 +21,7 @@ import contextlib
 import json
 import select
 import socket
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import urlencode, urlsplit
 
@@ -41,7 +41,7 @@ _CONTROL = frozenset(chr(c) for c in range(0x21)) | {"\x7f"}  # not allowed in a
 _NO_BODY = frozenset({204, 304})
 
 _idle: dict[Origin, list[_Connection]] = {}
-_lock = threading.Lock()
+_lock = allocate_lock()
 _tls: Optional[ssl.SSLContext] = None
 
 

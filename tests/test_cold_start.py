@@ -50,3 +50,37 @@ AVOIDED = ("dataclasses", "inspect", "http", "email", "concurrent", "logging", "
 def test_handler_import_avoids_the_costly_standard_library_modules(function):
     loaded = _modules_after_import(function)
     assert not sorted(m for m in loaded if m.split(".")[0] in AVOIDED)
+
+
+def test_an_alert_run_with_one_robot_imports_only_that_channel_and_no_optional_feature():
+    # GIVEN alert_failures with WeCom alone, no silences, no recovery, no enrichment
+    code = (
+        f"import sys, json; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'functions' / 'alert_failures')!r}]\n"
+        "import os; os.environ.update(ALERT_DRY_RUN='1', WECOM_WEBHOOK_URL="
+        "'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-123456')\n"
+        "import index\n"
+        f"event = json.load(open({str(ROOT / 'events' / 'cmq_topic_job_failed.json')!r}))\n"
+        "index.main_handler(event, {'time_limit_in_ms': 3000})\n"
+        "print('\\n'.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.split())
+    # WHEN it alerts one failure THEN only the WeCom channel module and no optional feature was imported
+    assert "alerting.channels.wecom" in loaded
+    optional = {"dingtalk", "feishu", "slack", "webhook"}
+    assert not {f"alerting.channels.{name}" for name in optional} & loaded
+    assert not {f"alerting.{m}" for m in ("digest", "recovery", "recover", "silences", "enrich")} & loaded
+    assert "threading" not in loaded
+
+
+def test_the_alerting_packages_names_are_still_all_there_on_first_use():
+    code = (
+        f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'functions' / 'alert_failures')!r}]\n"
+        "import alerting, alerting.channels as ch\n"
+        "missing = [n for n in alerting.__all__ if not hasattr(alerting, n)]\n"
+        "missing += [n for n in ch.__all__ if not hasattr(ch, n)]\n"
+        "print(missing, ch.channel_class('slack').__name__)\n"
+        "try:\n    alerting.nothing\nexcept AttributeError as e:\n    print('AttributeError')"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[] SlackChannel", "AttributeError"]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from shared.models import BatchEvent
 
 from .clip import clip_chars
-from .enrichment import Enrichment
 from .grouping import JOB, Group, GroupKey
 from .inhibition import Fold
 from .links import console_link
 from .severity import Severity, severity_of
+
+if TYPE_CHECKING:  # an annotation: enrichment is imported by the runs that enrich
+    from .enrichment import Enrichment
 
 # Every text an event brings is cut to this many characters when the alert is built: no channel shows
 # more (the longest clip is 300), and escaping and measuring 1 MB per rendering would cost seconds.

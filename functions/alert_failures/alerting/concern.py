@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import time
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlparse
 
 from shared.catalogue import EventName
@@ -20,13 +20,13 @@ from .channels import Channel, build_channels
 from .compose import PLAIN, Budget
 from .config import AlertConfig, load_config
 from .delivery import Deadline, Post, Result, Sender
-from .digest import build_digest, digest_message
 from .grouping import Group, group_events
 from .inhibition import inhibit
 from .message import Message, alert_message, title_text
 from .outbox import Outbox, Payload
-from .recovery import Recovery, recovery_message
-from .silencing import active_rules, silence
+
+if TYPE_CHECKING:
+    from .recovery import Recovery
 
 DRY_RUN_CHANNEL = "text"
 
@@ -73,10 +73,15 @@ def _grouped(
             position=event.position,
             fingerprint=event.fingerprint,
         )
-    rules = active_rules(cfg.silences, now, log)
-    groups, silenced = silence(groups, rules, log)
-    succeeded, silenced_too = silence(succeeded, rules, log)
-    return _Sorted(groups, succeeded, len(duplicates) + len(repeated), silenced + silenced_too)
+    silenced = 0
+    if cfg.silences:  # imported on the runs that have rules to apply
+        from .silencing import active_rules, silence
+
+        rules = active_rules(cfg.silences, now, log)
+        groups, silenced = silence(groups, rules, log)
+        succeeded, silenced_too = silence(succeeded, rules, log)
+        silenced += silenced_too
+    return _Sorted(groups, succeeded, len(duplicates) + len(repeated), silenced)
 
 
 def alert_failures(
@@ -127,7 +132,11 @@ def alert_failures(
 
         enrichments = enrich(groups, cfg, deadline, log)
     alerts = [build_alert(g, cfg.console_url, enrichments.get(g.key), folds.get(g.key, ())) for g in groups]
-    digest = build_digest(alerts, recoveries, cfg.console_url) if storm else None
+    digest = None
+    if storm:
+        from .digest import build_digest
+
+        digest = build_digest(alerts, recoveries, cfg.console_url)
     outbox = Outbox(tuple(alerts), tuple(recoveries), digest)
     summary["digest"] = storm
     if not outbox.units:
@@ -159,7 +168,7 @@ class _Report:
         self.summary = summary
         self.log = log
         self.missed: set[int] = set()
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     def add(self, payload: Payload, channel: Channel, result: Result) -> None:
         """Count and log one payload's delivery to one channel."""
@@ -186,9 +195,15 @@ class _Report:
 def _messages(outbox: Outbox, cfg: AlertConfig) -> list[tuple[str, Message]]:
     """What a chat channel would get, as (group, message)."""
     if outbox.digest is not None:
+        from .digest import digest_message
+
         return [(f"digest of {len(outbox.units)} groups", digest_message(outbox.digest))]
     out = [(str(a.key), alert_message(a, cfg.max_items)) for a in outbox.alerts]
-    return out + [(str(r.key), recovery_message(r)) for r in outbox.recoveries]
+    if outbox.recoveries:
+        from .recovery import recovery_message
+
+        out += [(str(r.key), recovery_message(r)) for r in outbox.recoveries]
+    return out
 
 
 def _log_preview(label: str, message: Message, log: JsonLogger) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping, NamedTuple, Optional
+from typing import TYPE_CHECKING, Mapping, NamedTuple, Optional
 from urllib.parse import urlparse
 
 from shared.catalogue import FAILURE_EVENTS, EventName
@@ -11,7 +11,9 @@ from shared.errors import ConfigError
 from shared.settings import env_bool, env_choice, env_events, env_float, env_int, env_list, env_str
 
 from .mentions import Mentions, parse_mentions
-from .silences import Silence, parse_silences
+
+if TYPE_CHECKING:
+    from .silences import Silence
 
 DEFAULT_CONSOLE_URL = "https://console.cloud.tencent.com/batch"
 DEFAULT_RECEIVER = "batch-events"
@@ -104,6 +106,15 @@ def _channels(env: Optional[Mapping[str, str]]) -> tuple[ChannelConfig, ...]:
     return tuple(out)
 
 
+def _silences(text: str) -> tuple[Silence, ...]:
+    """ALERT_SILENCES' rules; the parser is imported only when there are some."""
+    if not text.strip():
+        return ()
+    from .silences import parse_silences
+
+    return parse_silences(text)
+
+
 def load_config(env: Optional[Mapping[str, str]] = None) -> AlertConfig:
     """Read and check every setting; ConfigError names the bad one."""
     timeout_s = env_float("ALERT_HTTP_TIMEOUT_S", 5.0, env)
@@ -130,7 +141,7 @@ def load_config(env: Optional[Mapping[str, str]] = None) -> AlertConfig:
         margin_s=margin_s,
         max_attempts=env_int("ALERT_MAX_ATTEMPTS", 5, env, minimum=1, maximum=20),
         digest_after=env_int("ALERT_DIGEST_AFTER", DEFAULT_DIGEST_AFTER, env, minimum=0, maximum=1000),
-        silences=parse_silences(env_str("ALERT_SILENCES", "", env)),
+        silences=_silences(env_str("ALERT_SILENCES", "", env)),
         recovery=recovery,
         retry_tag_key=env_str("RETRY_TAG_KEY", DEFAULT_TAG_KEY, env),
     )

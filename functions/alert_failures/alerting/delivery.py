@@ -6,8 +6,8 @@ the set of channels that are down is guarded by a lock.
 
 from __future__ import annotations
 
-import threading
 import time
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from typing import Any, Callable, NamedTuple, Optional
 
 from shared.invocation import Invocation
@@ -77,7 +77,7 @@ class Sender:
         self.wall_clock = wall_clock
         self._post = post
         self._down: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     def down(self) -> list[str]:
         """The channels that timed out in this run, by name."""

@@ -6,11 +6,12 @@ so that a payload a channel missed brings back exactly those units' records.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from .alert import Alert
-from .digest import Digest
-from .recovery import Recovery
+if TYPE_CHECKING:  # annotations only: a run without a storm or recoveries never imports those modules
+    from .alert import Alert
+    from .digest import Digest
+    from .recovery import Recovery
 
 
 class Payload(NamedTuple):

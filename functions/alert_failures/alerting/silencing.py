@@ -6,7 +6,7 @@ invocations), so that a forgotten rule is noticed without a warning on every run
 
 from __future__ import annotations
 
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from datetime import datetime
 from typing import Iterable
 
@@ -16,7 +16,7 @@ from .grouping import ENV, JOB, Group
 from .silences import Silence, Subject
 
 _WARNED: set[str] = set()
-_WARNED_LOCK = threading.Lock()
+_WARNED_LOCK = allocate_lock()
 
 
 def forget_expiry_warnings() -> None:

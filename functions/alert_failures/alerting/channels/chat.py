@@ -5,10 +5,8 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
-from ..digest import digest_message
 from ..message import Message, alert_message
 from ..outbox import Outbox, Payload
-from ..recovery import recovery_message
 from .base import Channel
 
 
@@ -18,6 +16,8 @@ class ChatChannel(Channel):
     def payloads(self, outbox: Outbox) -> list[Payload]:
         """One digest for the whole run, or one message per alert, then one per recovery."""
         if outbox.digest is not None:
+            from ..digest import digest_message  # a storm's: imported on the runs that have one
+
             digest = outbox.digest
             label = f"digest of {len(outbox.units)} groups"
             return [Payload(outbox.units, label, digest.events, self.render(digest_message(digest)))]
@@ -26,10 +26,13 @@ class ChatChannel(Channel):
             Payload((unit,), str(alert.key), alert.total, self.render(alert_message(alert, most)))
             for unit, alert in enumerate(outbox.alerts)
         ]
-        out += [
-            Payload((outbox.recovery_unit(index),), str(r.key), 1, self.render(recovery_message(r)))
-            for index, r in enumerate(outbox.recoveries)
-        ]
+        if outbox.recoveries:
+            from ..recovery import recovery_message
+
+            out += [
+                Payload((outbox.recovery_unit(index),), str(r.key), 1, self.render(recovery_message(r)))
+                for index, r in enumerate(outbox.recoveries)
+            ]
         return out
 
     @abstractmethod

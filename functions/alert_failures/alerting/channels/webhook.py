@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from shared.catalogue import EventName
 from shared.models import BatchEvent
@@ -19,8 +19,10 @@ from ..clip import clip_bytes
 from ..grouping import JOB, GroupKey
 from ..identity import fingerprint, group_key
 from ..outbox import Outbox, Payload
-from ..recovery import Recovery
 from .base import Channel, body_bytes
+
+if TYPE_CHECKING:
+    from ..recovery import Recovery
 
 VERSION = "4"
 MAX_ALERTS = 100  # like Alertmanager's max_alerts: the rest is counted in truncatedAlerts
