@@ -259,6 +259,30 @@ def cold_figures(p: dict[str, Any]) -> list[Figure]:
             value, note = None, f"{c['ratio']:.2f}x, but the invocation failed: {'; '.join(c['problems'])}"
         name = f"{function}, {'trigger' if path == 'trigger' else 'timer'} path"
         rows.append(figure(section, name, value, "x", at_most=COLD_RATIO[path], note=note))
+    refs = cold.get("references", {})
+    if "sdk_import" in refs:
+        r = refs["sdk_import"]
+        rows.append(
+            figure(
+                section,
+                "floor: the Tencent SDK's import alone (credential, batch_client)",
+                r["ratio"],
+                "x",
+                note=f"{r['median_s'] * 1000:.0f} ms: retry_interrupted cannot start faster than this",
+            )
+        )
+    if "tls_setup" in refs:
+        r = refs["tls_setup"]
+        extra = (r["median_s"] - cold["baseline_s"]) * 1000
+        rows.append(
+            figure(
+                section,
+                "not in the figures: https (import ssl, certifi's CA bundle in a verifying context)",
+                extra,
+                "ms",
+                note="added once per instance on the real https endpoints; the cases talk http to loopback",
+            )
+        )
     for key, error in cold.get("broken", {}).items():
         function, path = key.split("/")
         name = f"{function}, {'trigger' if path == 'trigger' else 'timer'} path"

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import re
 import select
 import socket
+import time
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import urlencode, urlsplit
@@ -36,9 +39,15 @@ MAX_IDLE_PER_ORIGIN = 4
 MAX_LINE = 65536  # http.client's _MAXLINE
 MAX_HEADERS = 100  # http.client's _MAXHEADERS
 MAX_BODY_BYTES = 32 * 1024 * 1024  # 16 queue messages of 1 MB, JSON-escaped, fit; a runaway body does not
+MAX_INTERIM = 10  # 1xx answers before the real one; more is a server stalling us
+MAX_TIMEOUT_S = 300.0
+RECV_BYTES = 65536
 USER_AGENT = "batch-events (Tencent Cloud SCF)"
 _CONTROL = frozenset(chr(c) for c in range(0x21)) | {"\x7f"}  # not allowed in a request target
 _NO_BODY = frozenset({204, 304})
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a header name (RFC 9110 token)
+_STATUS = re.compile(r"HTTP/1\.([0-9]) ([1-5][0-9][0-9])(?: |$)")
+_CHUNK_SIZE = re.compile(r"[0-9A-Fa-f]{1,16}")
 
 _idle: dict[Origin, list[_Connection]] = {}
 _lock = allocate_lock()
@@ -107,23 +116,25 @@ def tls_context() -> ssl.SSLContext:
 
 
 class _Connection:
-    """One TCP (or TLS) connection and a buffered reader over it."""
+    """One TCP (or TLS) connection, with its own read buffer: what is buffered is visible, so a
+    connection holding bytes past an answer is never reused (they would be taken for the next answer),
+    and every read is bounded by the request's deadline, not just by a per-read timeout."""
 
-    __slots__ = ("reader", "sock")
+    __slots__ = ("buffer", "deadline", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.reader = sock.makefile("rb")
+        self.buffer = bytearray()
+        self.deadline = 0.0
 
     def close(self) -> None:
-        for part in (self.reader, self.sock):
-            with contextlib.suppress(OSError):
-                part.close()
+        with contextlib.suppress(OSError):
+            self.sock.close()
 
     def closed_by_peer(self) -> bool:
         """True when a kept connection has something to read before we asked anything: the server
         closed it (or wrote garbage) while it was idle. Checked before reuse, as urllib3 does."""
-        if self.sock.fileno() < 0:
+        if self.sock.fileno() < 0 or self.buffer:
             return True
         try:
             readable, _, _ = select.select([self.sock], [], [], 0)
@@ -131,33 +142,86 @@ class _Connection:
             return True
         return bool(readable)
 
+    def reusable(self) -> bool:
+        """Nothing left over after the answer: not in our buffer, nor decrypted inside TLS."""
+        pending = getattr(self.sock, "pending", None)
+        return not self.buffer and not (pending is not None and pending())
+
+    def settimeout(self) -> None:
+        """The time left before the deadline, for the next socket operation (a timeout when none)."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("deadline passed")
+        self.sock.settimeout(left)
+
+    def _fill(self) -> bool:
+        """Read what the server has sent next; False at the end of the stream."""
+        self.settimeout()
+        data = self.sock.recv(RECV_BYTES)
+        if not data:
+            return False
+        self.buffer += data
+        return True
+
     def line(self) -> bytes:
-        data = self.reader.readline(MAX_LINE + 1)
-        if len(data) > MAX_LINE:
-            raise _Malformed("header line too long")
-        return data
+        """One line with its ending (less at the end of the stream, b"" when nothing was left)."""
+        start = 0
+        while True:
+            end = self.buffer.find(b"\n", start)
+            if end >= 0:
+                if end + 1 > MAX_LINE:
+                    raise _Malformed("header line too long")
+                data = bytes(self.buffer[: end + 1])
+                del self.buffer[: end + 1]
+                return data
+            if len(self.buffer) > MAX_LINE:
+                raise _Malformed("header line too long")
+            start = len(self.buffer)
+            if not self._fill():
+                data = bytes(self.buffer)
+                self.buffer.clear()
+                return data
 
     def exactly(self, size: int) -> bytes:
-        data = self.reader.read(size)
-        if len(data) < size:
-            raise _Malformed("the answer ended early")
+        while len(self.buffer) < size:
+            if not self._fill():
+                raise _Malformed("the answer ended early")
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def to_end(self, limit: int) -> bytes:
+        """Everything up to the end of the stream (an answer framed by the connection's end)."""
+        while len(self.buffer) <= limit and self._fill():
+            pass
+        if len(self.buffer) > limit:
+            raise _Malformed(f"an answer over {limit} bytes")
+        data = bytes(self.buffer)
+        self.buffer.clear()
         return data
 
 
-def _connect(origin: Origin, timeout: float) -> _Connection:
+def _connect(origin: Origin, deadline: float) -> _Connection:
     scheme, host, port = origin
-    # A str host makes getaddrinfo encode it with the idna codec, importing encodings.idna (and
-    # stringprep, unicodedata) on every cold start; an ASCII name or address is the same as bytes.
+    # A str host makes getaddrinfo (and ssl, for the server name) encode it with the idna codec,
+    # importing encodings.idna, stringprep and unicodedata on every cold start; an ASCII name or
+    # address is the same as bytes.
     name = host.encode("ascii") if host.isascii() else host.encode("idna")
-    sock = socket.create_connection((name, port), timeout=timeout)  # type: ignore[arg-type]
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise socket.timeout("deadline passed")
+    sock = socket.create_connection((name, port), timeout=left)  # type: ignore[arg-type]
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one small request: no Nagle wait
         if scheme == "https":
-            sock = tls_context().wrap_socket(sock, server_hostname=host)
+            sock.settimeout(max(0.001, deadline - time.monotonic()))  # the handshake too
+            sock = tls_context().wrap_socket(sock, server_hostname=name)
     except BaseException:
         sock.close()
         raise
-    return _Connection(sock)
+    connection = _Connection(sock)
+    connection.deadline = deadline
+    return connection
 
 
 def _take(origin: Origin) -> Optional[_Connection]:
@@ -199,14 +263,17 @@ def _host_header(host: str, port: int, scheme: str) -> str:
 def _header_block(lines: Mapping[str, str]) -> bytes:
     out = []
     for name, value in lines.items():
-        text = f"{name}{value}"
-        if "\r" in text or "\n" in text or "\x00" in text or ":" in name or not name.strip():
+        if not isinstance(name, str) or not isinstance(value, str) or not _TOKEN.fullmatch(name):
             raise ValueError(f"bad header {name!r}")
+        if "\r" in value or "\n" in value or "\x00" in value:
+            raise ValueError(f"bad value of header {name!r}")
         out.append(f"{name}: {value}\r\n")
     return "".join(out).encode("latin-1")  # as http.client: a value outside latin-1 is an error
 
 
-def _read_headers(connection: _Connection) -> dict[str, str]:
+def _read_headers(connection: _Connection, framing: dict[str, list[str]]) -> dict[str, str]:
+    """The header lines as sent (a repeated name: the last); `framing` gets every value of the
+    headers that frame the body, by lower-case name, to check they agree."""
     headers: dict[str, str] = {}
     for _ in range(MAX_HEADERS + 1):
         raw = connection.line()
@@ -216,9 +283,12 @@ def _read_headers(connection: _Connection) -> dict[str, str]:
             raise _Malformed("the answer ended inside its headers")
         text = raw.decode("latin-1").rstrip("\r\n")
         name, colon, value = text.partition(":")
-        if not colon or not name or name != name.strip():
+        if not colon or not _TOKEN.fullmatch(name):
             raise _Malformed("a header line without a name")
         headers[name] = value.strip()
+        lowered = name.lower()
+        if lowered in ("content-length", "transfer-encoding", "connection"):
+            framing.setdefault(lowered, []).append(value.strip())
     raise _Malformed(f"more than {MAX_HEADERS} headers")
 
 
@@ -230,63 +300,74 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 
 
 def _read_chunked(connection: _Connection) -> bytes:
-    parts: list[bytes] = []
-    total = 0
+    body = bytearray()  # one buffer: a million one-byte chunks must not be a million objects
     while True:
-        size_text = connection.line().split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise _Malformed("a bad chunk size") from None
-        if size < 0:
+        size_text = connection.line().split(b";", 1)[0].strip().decode("latin-1")
+        if not _CHUNK_SIZE.fullmatch(size_text):
             raise _Malformed("a bad chunk size")
+        size = int(size_text, 16)
         if size == 0:
             break
-        total += size
-        if total > MAX_BODY_BYTES:
+        if len(body) + size > MAX_BODY_BYTES:
             raise _Malformed(f"an answer over {MAX_BODY_BYTES} bytes")
-        parts.append(connection.exactly(size))
+        body += connection.exactly(size)
         if connection.line() not in (b"\r\n", b"\n"):
             raise _Malformed("a chunk not ended by CRLF")
     for _ in range(MAX_HEADERS + 1):  # trailers, if any, then the blank line
         if connection.line() in (b"\r\n", b"\n", b""):
-            return b"".join(parts)
+            return bytes(body)
     raise _Malformed("too many trailers")
 
 
 def _read_answer(connection: _Connection) -> tuple[int, dict[str, str], bytes, bool]:
     """Status, headers, body, and whether the connection must be closed after it."""
-    while True:
+    for _ in range(MAX_INTERIM + 1):
         status_line = connection.line()
         if not status_line:
             raise _Closed()
-        version, _, rest = status_line.decode("latin-1").rstrip("\r\n").partition(" ")
-        code_text = rest.split(" ", 1)[0]
-        if not version.startswith("HTTP/1.") or not (code_text.isdigit() and len(code_text) == 3):
+        found = _STATUS.match(status_line.decode("latin-1").rstrip("\r\n"))
+        if found is None:
             raise _Malformed("not an HTTP/1.x status line")
-        status = int(code_text)
-        headers = _read_headers(connection)
-        if 100 <= status < 200:
-            continue  # 100 Continue and other interim answers: the real one follows
-        break
-    connection_header = _header(headers, "connection").lower()
-    close = "close" in connection_header or (version == "HTTP/1.0" and "keep-alive" not in connection_header)
+        minor, status = found.group(1), int(found.group(2))
+        framing: dict[str, list[str]] = {}
+        headers = _read_headers(connection, framing)
+        if status == 101:
+            raise _Malformed("101 Switching Protocols was not asked for")
+        if status >= 200:
+            return _read_body(connection, status, minor, headers, framing)
+        # 100 Continue and other interim answers: the real one follows
+    raise _Malformed(f"more than {MAX_INTERIM} interim answers")
+
+
+def _read_body(
+    connection: _Connection, status: int, minor: str, headers: dict[str, str], framing: dict[str, list[str]]
+) -> tuple[int, dict[str, str], bytes, bool]:
+    tokens = ",".join(framing.get("connection", ())).lower()
+    close = "close" in tokens or (minor == "0" and "keep-alive" not in tokens)
     if status in _NO_BODY:
         return status, headers, b"", close
-    if "chunked" in _header(headers, "transfer-encoding").lower():
-        return status, headers, _read_chunked(connection), close
-    length_text = _header(headers, "content-length")
-    if length_text:
-        if not length_text.isdigit():
+    codings = [
+        c.strip().lower() for c in ",".join(framing.get("transfer-encoding", ())).split(",") if c.strip()
+    ]
+    if codings:
+        # RFC 9112 6.3: chunked last frames the body (a Content-Length beside it is ignored, and the
+        # connection closed after: one of them lied); any other coding is framed by the close.
+        if codings[-1] == "chunked":
+            body = _read_chunked(connection)
+            return status, headers, body, close or "content-length" in framing or len(codings) > 1
+        return status, headers, connection.to_end(MAX_BODY_BYTES), True
+    lengths = {v.strip() for value in framing.get("content-length", ()) for v in value.split(",")}
+    if lengths:
+        if len(lengths) > 1:
+            raise _Malformed("Content-Length headers that disagree")
+        (length_text,) = lengths
+        if not (length_text.isascii() and length_text.isdigit()) or len(length_text) > 12:
             raise _Malformed("a bad Content-Length")
         length = int(length_text)
         if length > MAX_BODY_BYTES:
             raise _Malformed(f"an answer over {MAX_BODY_BYTES} bytes")
         return status, headers, connection.exactly(length), close
-    body = connection.reader.read(MAX_BODY_BYTES + 1)  # framed by the connection's end
-    if len(body) > MAX_BODY_BYTES:
-        raise _Malformed(f"an answer over {MAX_BODY_BYTES} bytes")
-    return status, headers, body, True
+    return status, headers, connection.to_end(MAX_BODY_BYTES), True
 
 
 def post(
@@ -300,8 +381,9 @@ def post(
 ) -> HttpResponse:
     """POST and return the answer; HttpError (with the URL redacted) when there is none.
 
-    `params` are added to the URL's query, each encoded once (as requests does). The timeout holds
-    for connecting and for each read, as requests' does.
+    `params` are added to the URL's query, each encoded once (as requests does). The timeout bounds
+    the whole request (connecting, TLS, sending, every read of the answer), so a server that trickles
+    its answer a byte at a time still ends the call within `timeout_s` (requests bounds each read).
     """
     shown = redact_url(url)
     try:
@@ -311,6 +393,10 @@ def post(
         raise HttpError(f"bad URL: POST {shown}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HttpError(f"not an http(s) URL: POST {shown}")
+    if any(c in _CONTROL for c in parts.hostname):  # getaddrinfo would stop at a NUL
+        raise HttpError(f"control characters or spaces in the host: POST {shown}")
+    if body is not None and not isinstance(body, (bytes, bytearray)):
+        raise HttpError(f"the body is a {type(body).__name__}, not bytes: POST {shown}")
     query = parts.query
     if params:
         extra = urlencode(params)
@@ -318,16 +404,21 @@ def post(
     target = (parts.path or "/") + (f"?{query}" if query else "")
     if any(c in _CONTROL for c in target):
         raise HttpError(f"control characters or spaces in the URL: POST {shown}")
-    sent_headers = {"User-Agent": USER_AGENT, "Connection": "keep-alive", **dict(headers or {})}
+    # The caller's headers win over these defaults, whatever their case; Host is always ours.
+    given = {k: v for k, v in (headers or {}).items() if not (isinstance(k, str) and k.lower() == "host")}
+    given_names = {k.lower() for k in given if isinstance(k, str)}
+    defaults = {"User-Agent": USER_AGENT, "Connection": "keep-alive", "Accept-Encoding": "identity"}
+    sent_headers = {k: v for k, v in defaults.items() if k.lower() not in given_names}
+    sent_headers.update(given)
     if json_body is not None:
         try:
             body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
         except (ValueError, TypeError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
             raise HttpError(f"body cannot be sent ({type(exc).__name__}): POST {shown}") from None
-        sent_headers.setdefault("Content-Type", "application/json; charset=utf-8")
-    payload = body or b""
-    lowered = {name.lower() for name in sent_headers}
-    if "content-length" not in lowered:
+        if "content-type" not in given_names:
+            sent_headers["Content-Type"] = "application/json; charset=utf-8"
+    payload = bytes(body or b"")
+    if "content-length" not in given_names:
         sent_headers["Content-Length"] = str(len(payload))
     try:
         head = f"POST {target} HTTP/1.1\r\nHost: {_host_header(parts.hostname, port, parts.scheme)}\r\n"
@@ -335,16 +426,18 @@ def post(
     except (ValueError, UnicodeError) as exc:
         raise HttpError(f"the request cannot be written ({type(exc).__name__}): POST {shown}") from None
     origin: Origin = (parts.scheme, parts.hostname, port)
-    timeout = max(0.1, timeout_s)
+    timeout = min(max(0.1, timeout_s), MAX_TIMEOUT_S) if not math.isnan(timeout_s) else 0.1
+    deadline = time.monotonic() + timeout
     while True:
         connection = _take(origin)
         reused = connection is not None
         sent = False
         try:
             if connection is None:
-                connection = _connect(origin, timeout)
+                connection = _connect(origin, deadline)
             else:
-                connection.sock.settimeout(timeout)
+                connection.deadline = deadline
+            connection.settimeout()
             connection.sock.sendall(request)  # headers and body in one write: no delayed-ACK stall
             sent = True
             status, answer_headers, data, close = _read_answer(connection)
@@ -367,7 +460,7 @@ def post(
             if connection is not None:
                 connection.close()
             raise HttpError(f"{type(exc).__name__}: POST {shown}") from None
-        if close:
+        if close or not connection.reusable():
             connection.close()
         else:
             _keep(origin, connection)

@@ -64,3 +64,23 @@ def test_a_workers_unexpected_error_is_raised_in_the_caller_after_the_others_fin
     with pytest.raises(KeyboardInterrupt):
         deliver_all(None, channels, sender, lambda p, c, r: None)  # type: ignore[arg-type]
     assert sorted(name for name, _, _, _ in sender.sent) == ["slack", "slack", "wecom", "wecom"]
+
+
+def test_the_first_channels_error_in_channel_order_is_raised_and_no_channel_is_skipped():
+    # GIVEN more channels than workers, two of which fail at different moments
+    class Failing(FakeSender):
+        def send(self, channel: FakeChannel, body: dict[str, Any]) -> Result:
+            if channel.name in ("c1", "c9"):
+                time.sleep(0.2 if channel.name == "c1" else 0.0)
+                raise KeyboardInterrupt(channel.name)
+            return super().send(channel, body)
+
+    sender = Failing()
+    channels = [FakeChannel(f"c{n}", bodies=1) for n in range(12)]
+    with pytest.raises(KeyboardInterrupt) as caught:
+        deliver_all(None, channels, sender, lambda p, c, r: None)  # type: ignore[arg-type]
+    # THEN c1's error (first in order, though raised later) is the one, and every other channel sent
+    assert str(caught.value) == "c1"
+    assert sorted(name for name, _, _, _ in sender.sent) == sorted(
+        f"c{n}" for n in range(12) if n not in (1, 9)
+    )

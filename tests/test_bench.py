@@ -363,3 +363,20 @@ def test_churn_steps_split_the_handler_time_and_compare_with_the_hand_written_pe
     assert us["rest"] == 30 - (2 + 3 + 4 + 5 + 4)
     assert round(result["steps"]["handler"]["x_handwritten"], 6) == 3.0
     assert set(us) == set(STEP_LABELS)
+
+
+def test_cold_start_rows_name_the_sdk_floor_and_what_https_adds():
+    cold = {
+        "baseline_s": 0.020,
+        "repeat": 3,
+        "cases": {},
+        "references": {
+            "sdk_import": {"median_s": 0.100, "ratio": 5.0},
+            "tls_setup": {"median_s": 0.026, "ratio": 1.3},
+        },
+    }
+    rows = run.cold_figures({"cold_start": cold})
+    floor = next(r for r in rows if r["name"].startswith("floor"))
+    tls = next(r for r in rows if "https" in r["name"])
+    assert floor["value"] == 5.0 and "100 ms" in floor["note"] and floor["verdict"] == ""
+    assert tls["value"] == pytest.approx(6.0) and tls["unit"] == "ms"

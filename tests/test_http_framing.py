@@ -9,6 +9,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -227,3 +228,136 @@ def test_https_verifies_the_server_and_talks_tls(tmp_path: Path, monkeypatch):
         thread.join(3)
         listener.close()
         http.forget_connections()
+
+
+def test_bytes_past_an_answer_are_never_taken_for_the_next_answer():
+    # GIVEN a server that sends a second, unasked-for answer right behind the first (one write)
+    smuggled = (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        b"HTTP/1.1 201 Smuggled\r\nContent-Length: 5\r\n\r\nfake!"
+    )
+    real = b"HTTP/1.1 500 Real\r\nContent-Length: 4\r\n\r\nreal"
+    seen: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve() -> None:
+        for answer in (smuggled, real):
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                seen.append(_read_request(conn))
+                conn.sendall(answer)
+                conn.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    try:
+        first = http.post(url, body=b"{}", timeout_s=2)
+        # WHEN the next request is made THEN it goes over a new connection and gets the real answer
+        second = http.post(url, body=b"{}", timeout_s=2)
+    finally:
+        http.forget_connections()
+        listener.close()
+        thread.join(2)
+    assert (first.status, first.text) == (200, "ok")
+    assert (second.status, second.text) == (500, "real") and len(seen) == 2
+
+
+BOTH = b"Content-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "text", "kept"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok", "ok", True),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw bytes", "raw bytes", False),
+        (b"HTTP/1.1 200 OK\r\n" + BOTH, "ok", False),
+    ],
+)
+def test_framing_headers_follow_rfc_9112_and_doubtful_ones_close_the_connection(answer, text, kept):
+    # a body framed by the connection's end needs the server to close it; the others must not need it
+    with raw_server(answer, close=not kept and b"gzip" in answer) as (url, _):
+        assert http.post(url, body=b"{}", timeout_s=2).text == text
+        assert bool(any(http._idle.values())) is kept
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\nok",
+        b"HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1x 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nok\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: ²²\r\n\r\nok".encode("latin-1"),
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n X-Folded: v\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n" * 11 + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    ],
+)
+def test_answers_outside_the_grammar_are_bad_http_answers(answer):
+    with raw_server(answer) as (url, _), pytest.raises(http.HttpError, match="bad HTTP answer"):
+        http.post(url, body=b"{}", timeout_s=2)
+
+
+def test_the_timeout_bounds_the_whole_request_not_each_read():
+    # GIVEN a server that trickles its answer a byte every 0.1 s
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            _read_request(conn)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100:
+                if stop.wait(0.1):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(http.HttpError, match="timeout") as caught:
+            http.post(f"http://127.0.0.1:{listener.getsockname()[1]}/x", body=b"{}", timeout_s=0.5)
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(2)
+    # THEN the call ends at its timeout, not after the 14 s the whole answer would take
+    assert caught.value.timeout is True and time.monotonic() - started < 1.0
+
+
+def test_default_headers_give_way_to_the_callers_in_any_case_and_host_is_ours():
+    with raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") as (url, seen):
+        http.post(url, body=b"{}", headers={"user-agent": "mine", "Host": "evil.example", "X-A": "1"})
+    lines = seen[0].split(b"\r\n\r\n")[0].decode().split("\r\n")[1:]
+    names = [line.split(":")[0].lower() for line in lines]
+    assert sorted(names) == sorted(set(names))  # no header twice
+    assert "user-agent: mine" in lines and "Accept-Encoding: identity" in lines
+    assert not any("evil" in line for line in lines)
+
+
+def test_hosts_with_control_characters_and_bodies_that_are_not_bytes_are_refused():
+    with pytest.raises(http.HttpError, match="in the host"):
+        http.post("http://127.0.0.1\x00.evil.example:1/x", body=b"{}")
+    with pytest.raises(http.HttpError, match="not bytes"):
+        http.post("http://127.0.0.1:1/x", body="text")  # type: ignore[arg-type]
+    with pytest.raises(http.HttpError, match="cannot be written"):
+        http.post("http://127.0.0.1:1/x", body=b"{}", headers={" X-Lead": "v"})
+
+
+@pytest.mark.parametrize("timeout_s", [float("inf"), 1e300, float("nan"), -1.0])
+def test_any_timeout_value_is_bounded_and_never_an_overflow(timeout_s):
+    with raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") as (url, _):
+        assert http.post(url, body=b"{}", timeout_s=timeout_s).text == "ok"

@@ -26,26 +26,31 @@ def deliver_all(outbox: Outbox, channels: list[Channel], sender: Sender, report:
         return
     import threading
 
-    errors: list[BaseException] = []
+    errors: dict[int, BaseException] = {}
 
-    def work(group: list[Channel]) -> None:
-        try:
-            for channel in group:
+    def work(numbered: list[tuple[int, Channel]]) -> None:
+        for position, channel in numbered:
+            try:
                 _deliver_channel(channel, outbox, sender, report)
-        except BaseException as exc:  # raised below, in the caller's thread, as it was before threads
-            errors.append(exc)
+            except BaseException as exc:  # raised below, in the caller's thread, as before threads
+                errors[position] = exc  # and the worker's next channel still gets its payloads
 
-    groups = [channels[n::MAX_WORKERS] for n in range(min(len(channels), MAX_WORKERS))]
+    numbered = list(enumerate(channels))
+    groups = [numbered[n::MAX_WORKERS] for n in range(min(len(channels), MAX_WORKERS))]
     workers = [
         threading.Thread(target=work, args=(group,), name=f"{WORKER_NAME}-{n}", daemon=True)
         for n, group in enumerate(groups)
     ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    started: list[threading.Thread] = []
+    try:
+        for worker in workers:
+            worker.start()
+            started.append(worker)
+    finally:
+        for worker in started:  # even when a start failed: no worker outlives the call
+            worker.join()
     if errors:
-        raise errors[0]
+        raise errors[min(errors)]  # the first channel's, in channel order, as a loop would
 
 
 def _deliver_channel(channel: Channel, outbox: Outbox, sender: Sender, report: Report) -> None:
