@@ -45,7 +45,8 @@ BASELINE_CODE = "import json, base64"
 # Measured beside the cases, in the same rounds, to say what the figures leave out or cannot go under:
 # the Tencent SDK's own import (retry_interrupted's floor: the SDK the bundle is built on imports
 # requests), and what https adds to a cold start on the real endpoints (the cases talk plain http to
-# loopback fakes): importing ssl and loading certifi's CA bundle into a verifying context.
+# loopback fakes): importing ssl and making shared.http's verifying context (tls_setup less
+# http_import).
 REFERENCES = {
     "sdk_import": (
         "retry_interrupted",
@@ -53,10 +54,8 @@ REFERENCES = {
         "from tencentcloud.common import credential\n"
         "from tencentcloud.batch.v20170312 import batch_client",
     ),
-    "tls_setup": (
-        "alert_failures",
-        "import json, base64, ssl, certifi\nssl.create_default_context(cafile=certifi.where())",
-    ),
+    "tls_setup": ("alert_failures", "import json, base64\nfrom shared import http\nhttp.tls_context()"),
+    "http_import": ("alert_failures", "import json, base64\nfrom shared import http"),
 }
 ISOLATED = ("-I", "-S", "-B")
 MONOLITHIC_SDK = "tencentcloud-sdk-python==3.1.195"  # the release requirements.txt's common matches

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import re
 import select
 import socket
@@ -52,6 +53,7 @@ _CHUNK_SIZE = re.compile(r"[0-9A-Fa-f]{1,16}")
 _idle: dict[Origin, list[_Connection]] = {}
 _lock = allocate_lock()
 _tls: Optional[ssl.SSLContext] = None
+_tls_hashed = False  # whether _tls reads the hashed CA directory
 
 
 class HttpError(BatchEventsError):
@@ -98,21 +100,40 @@ class _Malformed(Exception):
     """What came back is not an HTTP/1.x answer we can frame."""
 
 
-def tls_context() -> ssl.SSLContext:
-    """Verifying TLS: certifi's CA bundle when it is importable (it ships beside the SDK), else the
-    system's store (SCF's runtime images carry one). Imported only when an https URL is used."""
-    global _tls  # one context per instance: loading the CA bundle costs milliseconds
-    if _tls is None:
-        import ssl
+# certifi's CA certificates, one file per certificate named by its OpenSSL subject hash (`make
+# package` writes it beside cacert.pem): OpenSSL then reads only the certificates a handshake needs,
+# where loading the whole bundle costs a 3.9 cold start about 20 ms (docs/benchmarks.md).
+HASHED_CA_DIR = "hashed"
 
-        try:
-            import certifi
 
-            cafile: Optional[str] = certifi.where()
-        except ImportError:
-            cafile = None
-        _tls = ssl.create_default_context(cafile=cafile)
-    return _tls
+def _ca_bundle() -> Optional[str]:
+    """certifi's cacert.pem, or None without certifi (then the system's store)."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return certifi.where()
+
+
+def tls_context(*, whole_bundle: bool = False) -> ssl.SSLContext:
+    """Verifying TLS with certifi's CAs when it is importable (it ships in every package), else the
+    system's store (SCF's runtime images carry one). Imported only when an https URL is used. The
+    hashed directory is used when there is one, unless `whole_bundle` (after it failed a handshake)."""
+    global _tls, _tls_hashed  # one context per instance: loading CAs costs milliseconds
+    if _tls is not None and not (whole_bundle and _tls_hashed):
+        return _tls
+    import ssl
+
+    cafile = _ca_bundle()
+    hashed = os.path.join(os.path.dirname(cafile), HASHED_CA_DIR) if cafile else ""
+    if hashed and not whole_bundle and os.path.isdir(hashed) and os.listdir(hashed):
+        context = ssl.create_default_context(capath=hashed)
+        _tls_hashed = True
+    else:
+        context = ssl.create_default_context(cafile=cafile)
+        _tls_hashed = False
+    _tls = context
+    return context
 
 
 class _Connection:
@@ -215,7 +236,33 @@ def _connect(origin: Origin, deadline: float) -> _Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one small request: no Nagle wait
         if scheme == "https":
             sock.settimeout(max(0.001, deadline - time.monotonic()))  # the handshake too
-            sock = tls_context().wrap_socket(sock, server_hostname=name)
+            context = tls_context()
+            try:
+                sock = context.wrap_socket(sock, server_hostname=name)
+            except OSError as exc:
+                # A certificate the hashed CA directory could not verify: the whole bundle decides
+                # (the same CAs; it fails closed too), on a new connection. Nothing was sent yet.
+                if not (_tls_hashed and type(exc).__name__ == "SSLCertVerificationError"):
+                    raise
+                sock.close()
+                return _connect_whole_bundle(origin, name, deadline)
+    except BaseException:
+        sock.close()
+        raise
+    connection = _Connection(sock)
+    connection.deadline = deadline
+    return connection
+
+
+def _connect_whole_bundle(origin: Origin, name: bytes, deadline: float) -> _Connection:
+    context = tls_context(whole_bundle=True)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise socket.timeout("deadline passed")
+    sock = socket.create_connection((name, origin[2]), timeout=left)  # type: ignore[arg-type]
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = context.wrap_socket(sock, server_hostname=name)
     except BaseException:
         sock.close()
         raise

@@ -188,28 +188,42 @@ def test_posting_over_http_imports_neither_http_client_email_ssl_nor_the_idna_co
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a test certificate")
-def test_https_verifies_the_server_and_talks_tls(tmp_path: Path, monkeypatch):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+needs_openssl = pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="needs openssl for test certificates"
+)
+
+
+def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    cert, key = folder / f"{name}-cert.pem", folder / f"{name}-key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
          "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A TLS server on loopback answering `tls` to every request, and its (self-signed) certificate."""
+    cert, key = _self_signed(tmp_path, "server")
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(cert, key)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    listener.listen(2)
-    url = f"https://127.0.0.1:{listener.getsockname()[1]}/x"
+    listener.listen(4)
+    listener.settimeout(5)
 
     def serve() -> None:
-        for _ in range(2):
+        while True:
             try:
                 raw, _ = listener.accept()
+            except OSError:
+                return
+            try:
                 conn = server_ctx.wrap_socket(raw, server_side=True)
             except (OSError, ssl.SSLError):
-                continue  # the unverified client's handshake fails here
+                continue  # a client that does not trust us: its handshake fails here
             with conn:
                 _read_request(conn)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\ntls")
@@ -217,17 +231,75 @@ def test_https_verifies_the_server_and_talks_tls(tmp_path: Path, monkeypatch):
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        # an untrusted certificate is refused
-        monkeypatch.setattr(http, "_tls", ssl.create_default_context())
-        with pytest.raises(http.HttpError, match="SSL"):
-            http.post(url, body=b"{}", timeout_s=3)
-        # the same server, trusted, answers over TLS
-        monkeypatch.setattr(http, "_tls", ssl.create_default_context(cafile=str(cert)))
-        assert http.post(url, body=b"{}", timeout_s=3).text == "tls"
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}/x", cert
     finally:
-        thread.join(3)
         listener.close()
+        thread.join(3)
         http.forget_connections()
+
+
+@needs_openssl
+def test_https_verifies_the_server_and_talks_tls(tls_server, monkeypatch):
+    url, cert = tls_server
+    # an untrusted certificate is refused
+    monkeypatch.setattr(http, "_tls", ssl.create_default_context())
+    with pytest.raises(http.HttpError, match="SSL"):
+        http.post(url, body=b"{}", timeout_s=3)
+    # the same server, trusted, answers over TLS
+    monkeypatch.setattr(http, "_tls", ssl.create_default_context(cafile=str(cert)))
+    assert http.post(url, body=b"{}", timeout_s=3).text == "tls"
+
+
+def _bundle_with_hashed_dir(folder: Path, bundle: list[Path], hashed: list[Path]) -> Path:
+    """A cacert.pem of `bundle`'s certificates, and beside it the hashed directory of `hashed`'s,
+    written by the packaging code itself."""
+    from tools.package import hash_ca_bundle
+
+    folder.mkdir()
+    cafile = folder / "cacert.pem"
+    cafile.write_bytes(b"".join(p.read_bytes() for p in bundle))
+    source = folder / "for-hashing.pem"
+    source.write_bytes(b"".join(p.read_bytes() for p in hashed))
+    assert hash_ca_bundle(source, folder / http.HASHED_CA_DIR) == len(hashed)
+    return cafile
+
+
+@needs_openssl
+def test_the_hashed_ca_directory_verifies_the_server_when_it_holds_its_ca(tls_server, tmp_path, monkeypatch):
+    url, cert = tls_server
+    other, _ = _self_signed(tmp_path, "other")
+    cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other], [other, cert])
+    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
+    monkeypatch.setattr(http, "_tls", None)
+    monkeypatch.setattr(http, "_tls_hashed", False)
+    # the bundle file lacks the server's CA: only the hashed directory can have verified it
+    assert http.post(url, body=b"{}", timeout_s=3).text == "tls" and http._tls_hashed is True
+
+
+@needs_openssl
+def test_a_certificate_the_hashed_directory_fails_is_judged_by_the_whole_bundle(
+    tls_server, tmp_path, monkeypatch
+):
+    url, cert = tls_server
+    other, _ = _self_signed(tmp_path, "other")
+    cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other, cert], [other])
+    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
+    monkeypatch.setattr(http, "_tls", None)
+    monkeypatch.setattr(http, "_tls_hashed", False)
+    # the directory lacks the server's CA, the bundle has it: the bundle decides, on a new connection
+    assert http.post(url, body=b"{}", timeout_s=3).text == "tls" and http._tls_hashed is False
+
+
+@needs_openssl
+def test_a_server_neither_trusts_is_refused(tls_server, tmp_path, monkeypatch):
+    url, _ = tls_server
+    other, _ = _self_signed(tmp_path, "other")
+    cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other], [other])
+    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
+    monkeypatch.setattr(http, "_tls", None)
+    monkeypatch.setattr(http, "_tls_hashed", False)
+    with pytest.raises(http.HttpError, match="SSLCertVerificationError"):
+        http.post(url, body=b"{}", timeout_s=3)
 
 
 def test_bytes_past_an_answer_are_never_taken_for_the_next_answer():

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -206,3 +208,18 @@ def test_each_handler_runs_from_its_extracted_folder_alone(archive, tmp_path, de
     assert report["outside"] == []
     if RUNTIME_PYTHON is not None:
         assert report["compiled"] > 0, "no module was loaded from the shipped bytecode"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the hashed CA directory needs openssl")
+def test_each_function_ships_certifis_cas_also_as_a_hashed_directory(archive, tmp_path):
+    # GIVEN the package as multi-scf unpacks it
+    for key, spec in functions_of("cmq").items():
+        certifi = extract_like_multi_scf(archive, spec["src"], tmp_path / key) / "certifi"
+        bundle = (certifi / "cacert.pem").read_text(encoding="ascii")
+        hashed = sorted((certifi / "hashed").iterdir())
+        # THEN every certificate of the bundle is there once, named <8 hex digits>.<n> as OpenSSL looks it up
+        assert len(hashed) == bundle.count("-----BEGIN CERTIFICATE-----") > 100
+        assert all(re.fullmatch(r"[0-9a-f]{8}\.[0-9]", p.name) for p in hashed)
+        assert "".join(p.read_text(encoding="ascii") for p in hashed).count("BEGIN CERTIFICATE") == len(
+            hashed
+        )

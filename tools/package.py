@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from shared.http import HASHED_CA_DIR
 from tools.deploy_config import DEFAULT_RUNTIME, RUNTIMES, python_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +93,31 @@ def _copy_deps(deps: Path, target: Path, function: str) -> None:
                 shutil.rmtree(info)
 
 
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----\r?\n", re.DOTALL)
+
+
+def hash_ca_bundle(bundle: Path, folder: Path) -> int:
+    """Write each certificate of a PEM bundle to `folder` as `<subject hash>.<n>`, the layout OpenSSL
+    reads as a CA directory (what `c_rehash` makes): a handshake then loads only the certificates it
+    needs (shared/http.py, HASHED_CA_DIR). The hash is `openssl x509 -subject_hash`'s; returns how
+    many were written, 0 (and no folder) when the openssl command is missing."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return 0
+    certificates = _PEM.findall(bundle.read_bytes())
+    folder.mkdir(parents=True, exist_ok=True)
+    taken: dict[str, int] = {}
+    for pem in certificates:
+        done = subprocess.run(
+            [openssl, "x509", "-noout", "-subject_hash"], input=pem, capture_output=True, check=True
+        )
+        subject = done.stdout.decode("ascii").strip()
+        n = taken.get(subject, 0)
+        taken[subject] = n + 1
+        (folder / f"{subject}.{n}").write_bytes(pem)
+    return len(certificates)
+
+
 def find_python(version: str) -> Optional[str]:
     """An interpreter of `version` (e.g. 3.9) on this machine, or None."""
     candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
@@ -142,6 +169,9 @@ def build(
     deps = out.parent / f".{out.name}-deps"
     shutil.rmtree(deps, ignore_errors=True)
     install_requirements(deps, root / "requirements.txt", version)
+    bundle = deps / "certifi" / "cacert.pem"
+    if bundle.is_file() and not hash_ca_bundle(bundle, bundle.parent / HASHED_CA_DIR):
+        print("no openssl command here: the package verifies TLS with the whole CA bundle", file=sys.stderr)
     sizes = {}
     try:
         for function in functions:
