@@ -52,8 +52,9 @@ _CHUNK_SIZE = re.compile(r"[0-9A-Fa-f]{1,16}")
 
 _idle: dict[Origin, list[_Connection]] = {}
 _lock = allocate_lock()
-_tls: Optional[ssl.SSLContext] = None
-_tls_hashed = False  # whether _tls reads the hashed CA directory
+_tls: Optional[ssl.SSLContext] = None  # what connections use: the hashed directory's when there is one
+_tls_whole: Optional[ssl.SSLContext] = None  # the whole bundle's, built when needed
+_tls_lock = allocate_lock()
 
 
 class HttpError(BatchEventsError):
@@ -118,22 +119,42 @@ def _ca_bundle() -> Optional[str]:
 def tls_context(*, whole_bundle: bool = False) -> ssl.SSLContext:
     """Verifying TLS with certifi's CAs when it is importable (it ships in every package), else the
     system's store (SCF's runtime images carry one). Imported only when an https URL is used. The
-    hashed directory is used when there is one, unless `whole_bundle` (after it failed a handshake)."""
-    global _tls, _tls_hashed  # one context per instance: loading CAs costs milliseconds
-    if _tls is not None and not (whole_bundle and _tls_hashed):
-        return _tls
-    import ssl
+    hashed CA directory when there is one; `whole_bundle`: the context on the whole bundle."""
+    return _contexts(whole_bundle)[0]
 
-    cafile = _ca_bundle()
-    hashed = os.path.join(os.path.dirname(cafile), HASHED_CA_DIR) if cafile else ""
-    if hashed and not whole_bundle and os.path.isdir(hashed) and os.listdir(hashed):
-        context = ssl.create_default_context(capath=hashed)
-        _tls_hashed = True
-    else:
-        context = ssl.create_default_context(cafile=cafile)
-        _tls_hashed = False
-    _tls = context
-    return context
+
+def _contexts(whole_bundle: bool) -> tuple[ssl.SSLContext, bool]:
+    """The context to use and whether it reads the hashed directory; one of each kind per instance
+    (loading CAs costs milliseconds), built under a lock (the alert workers connect side by side)."""
+    global _tls, _tls_whole
+    with _tls_lock:
+        if not whole_bundle and _tls is not None:
+            return _tls, _tls is not _tls_whole
+        import ssl
+
+        cafile = _ca_bundle()
+        hashed = os.path.join(os.path.dirname(cafile), HASHED_CA_DIR) if cafile else ""
+        if not whole_bundle and hashed and _has_files(hashed):
+            _tls = ssl.create_default_context(capath=hashed)
+            return _tls, True
+        if _tls_whole is None:
+            _tls_whole = ssl.create_default_context(cafile=cafile)
+        if _tls is None:
+            _tls = _tls_whole
+        return _tls_whole, False
+
+
+def _has_files(folder: str) -> bool:
+    try:
+        return bool(os.listdir(folder))
+    except OSError:  # missing or unreadable: the whole bundle serves
+        return False
+
+
+# OpenSSL's verify codes for "not among the trusted CAs" (2 and 20: issuer not found; 18 and 19: a
+# self-signed certificate, alone or ending the chain, not found): what a hashed directory that looked
+# names up differently from the bundle would give. Any other failure (wrong host, expired) is final.
+_ISSUER_NOT_FOUND = frozenset({2, 18, 19, 20})
 
 
 class _Connection:
@@ -157,11 +178,12 @@ class _Connection:
         closed it (or wrote garbage) while it was idle. Checked before reuse, as urllib3 does."""
         if self.sock.fileno() < 0 or self.buffer:
             return True
-        try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
+        try:  # poll, not select: select refuses descriptors past 1023
+            poller = select.poll()
+            poller.register(self.sock, select.POLLIN)
+            return bool(poller.poll(0))
         except (OSError, ValueError):
             return True
-        return bool(readable)
 
     def reusable(self) -> bool:
         """Nothing left over after the answer: not in our buffer, nor decrypted inside TLS."""
@@ -236,13 +258,13 @@ def _connect(origin: Origin, deadline: float) -> _Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one small request: no Nagle wait
         if scheme == "https":
             sock.settimeout(max(0.001, deadline - time.monotonic()))  # the handshake too
-            context = tls_context()
+            context, hashed = _contexts(whole_bundle=False)
             try:
                 sock = context.wrap_socket(sock, server_hostname=name)
             except OSError as exc:
-                # A certificate the hashed CA directory could not verify: the whole bundle decides
-                # (the same CAs; it fails closed too), on a new connection. Nothing was sent yet.
-                if not (_tls_hashed and type(exc).__name__ == "SSLCertVerificationError"):
+                # An issuer the hashed CA directory did not find: the whole bundle (the same CAs)
+                # decides, on a new connection, and fails closed too. Nothing was sent yet.
+                if not (hashed and getattr(exc, "verify_code", None) in _ISSUER_NOT_FOUND):
                     raise
                 sock.close()
                 return _connect_whole_bundle(origin, name, deadline)
@@ -255,13 +277,14 @@ def _connect(origin: Origin, deadline: float) -> _Connection:
 
 
 def _connect_whole_bundle(origin: Origin, name: bytes, deadline: float) -> _Connection:
-    context = tls_context(whole_bundle=True)
+    context, _ = _contexts(whole_bundle=True)
     left = deadline - time.monotonic()
     if left <= 0:
         raise socket.timeout("deadline passed")
     sock = socket.create_connection((name, origin[2]), timeout=left)  # type: ignore[arg-type]
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(max(0.001, deadline - time.monotonic()))  # the handshake within the deadline
         sock = context.wrap_socket(sock, server_hostname=name)
     except BaseException:
         sock.close()
@@ -473,7 +496,11 @@ def post(
     except (ValueError, UnicodeError) as exc:
         raise HttpError(f"the request cannot be written ({type(exc).__name__}): POST {shown}") from None
     origin: Origin = (parts.scheme, parts.hostname, port)
-    timeout = min(max(0.1, timeout_s), MAX_TIMEOUT_S) if not math.isnan(timeout_s) else 0.1
+    try:
+        asked = float(timeout_s)
+    except (TypeError, ValueError, OverflowError):
+        raise HttpError(f"a timeout of {timeout_s!r:.40} is no number of seconds: POST {shown}") from None
+    timeout = min(max(0.1, asked), MAX_TIMEOUT_S) if not math.isnan(asked) else 0.1
     deadline = time.monotonic() + timeout
     while True:
         connection = _take(origin)
@@ -488,10 +515,10 @@ def post(
             connection.sock.sendall(request)  # headers and body in one write: no delayed-ACK stall
             sent = True
             status, answer_headers, data, close = _read_answer(connection)
-        except socket.timeout:
+        except (socket.timeout, TimeoutError):  # one class from 3.10; an OS-level ETIMEDOUT on 3.9
             if connection is not None:
                 connection.close()
-            raise HttpError(f"timeout after {timeout_s:.1f}s: POST {shown}", timeout=True) from None
+            raise HttpError(f"timeout after {timeout:.1f}s: POST {shown}", timeout=True) from None
         except (_Closed, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             if connection is not None:
                 connection.close()
@@ -506,6 +533,11 @@ def post(
         except (OSError, ValueError) as exc:  # refused, unreachable, TLS failure; ValueError: bad host
             if connection is not None:
                 connection.close()
+            if reused and not sent and isinstance(exc, OSError):
+                # A kept connection that failed while the request was being written (on 3.10+ a TLS
+                # one says SSLEOFError, not a reset): the server cannot have acted on an incomplete
+                # request, so once more on a new connection.
+                continue
             raise HttpError(f"{type(exc).__name__}: POST {shown}") from None
         if close or not connection.reusable():
             connection.close()

@@ -84,3 +84,23 @@ def test_the_first_channels_error_in_channel_order_is_raised_and_no_channel_is_s
     assert sorted(name for name, _, _, _ in sender.sent) == sorted(
         f"c{n}" for n in range(12) if n not in (1, 9)
     )
+
+
+def test_a_group_whose_thread_cannot_start_is_sent_from_the_callers_thread(monkeypatch):
+    import threading as threads
+
+    real_start = threads.Thread.start
+    calls = {"n": 0}
+
+    def start(self: threads.Thread) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    monkeypatch.setattr(threads.Thread, "start", start)
+    sender = FakeSender()
+    channels: list[Any] = [FakeChannel(n, bodies=1) for n in ("a", "b", "c")]
+    deliver_all(None, channels, sender, lambda p, c, r: None)  # type: ignore[arg-type]
+    assert sorted(name for name, _, _, _ in sender.sent) == ["a", "b", "c"]
+    assert next(t for name, _, t, _ in sender.sent if name == "b") == threads.current_thread().name

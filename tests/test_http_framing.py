@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,20 +194,21 @@ needs_openssl = pytest.mark.skipif(
 )
 
 
-def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+def _self_signed(folder: Path, name: str, ip: str = "127.0.0.1") -> tuple[Path, Path]:
     cert, key = folder / f"{name}-cert.pem", folder / f"{name}-key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+         "-addext", f"subjectAltName=IP:{ip}", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
 
 
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A TLS server on loopback answering `tls` to every request, and its (self-signed) certificate."""
-    cert, key = _self_signed(tmp_path, "server")
+@pytest.fixture(params=["127.0.0.1"])
+def tls_server(tmp_path: Path, request: Any) -> Iterator[tuple[str, Path]]:
+    """A TLS server on loopback answering `tls` to every request, and its (self-signed) certificate,
+    made out to the address in the fixture's param."""
+    cert, key = _self_signed(tmp_path, "server", request.param)
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(cert, key)
     listener = socket.socket()
@@ -271,9 +273,10 @@ def test_the_hashed_ca_directory_verifies_the_server_when_it_holds_its_ca(tls_se
     cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other], [other, cert])
     monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
     monkeypatch.setattr(http, "_tls", None)
-    monkeypatch.setattr(http, "_tls_hashed", False)
+    monkeypatch.setattr(http, "_tls_whole", None)
     # the bundle file lacks the server's CA: only the hashed directory can have verified it
-    assert http.post(url, body=b"{}", timeout_s=3).text == "tls" and http._tls_hashed is True
+    assert http.post(url, body=b"{}", timeout_s=3).text == "tls"
+    assert http._tls is not None and http._tls_whole is None  # the bundle was never loaded
 
 
 @needs_openssl
@@ -285,9 +288,11 @@ def test_a_certificate_the_hashed_directory_fails_is_judged_by_the_whole_bundle(
     cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other, cert], [other])
     monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
     monkeypatch.setattr(http, "_tls", None)
-    monkeypatch.setattr(http, "_tls_hashed", False)
+    monkeypatch.setattr(http, "_tls_whole", None)
     # the directory lacks the server's CA, the bundle has it: the bundle decides, on a new connection
-    assert http.post(url, body=b"{}", timeout_s=3).text == "tls" and http._tls_hashed is False
+    assert http.post(url, body=b"{}", timeout_s=3).text == "tls"
+    # the hashed directory stays what other hosts' handshakes use; the bundle is kept beside it
+    assert http._tls_whole is not None and http._tls is not http._tls_whole
 
 
 @needs_openssl
@@ -297,7 +302,7 @@ def test_a_server_neither_trusts_is_refused(tls_server, tmp_path, monkeypatch):
     cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other], [other])
     monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
     monkeypatch.setattr(http, "_tls", None)
-    monkeypatch.setattr(http, "_tls_hashed", False)
+    monkeypatch.setattr(http, "_tls_whole", None)
     with pytest.raises(http.HttpError, match="SSLCertVerificationError"):
         http.post(url, body=b"{}", timeout_s=3)
 
@@ -433,3 +438,43 @@ def test_hosts_with_control_characters_and_bodies_that_are_not_bytes_are_refused
 def test_any_timeout_value_is_bounded_and_never_an_overflow(timeout_s):
     with raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") as (url, _):
         assert http.post(url, body=b"{}", timeout_s=timeout_s).text == "ok"
+
+
+@needs_openssl
+@pytest.mark.parametrize("tls_server", ["127.0.0.2"], indirect=True)
+def test_a_certificate_for_another_host_is_refused_without_loading_the_bundle(
+    tls_server, tmp_path, monkeypatch
+):
+    # GIVEN a server whose certificate the hashed directory trusts, made out to another address
+    url, cert = tls_server
+    cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [cert], [cert])
+    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
+    monkeypatch.setattr(http, "_tls", None)
+    monkeypatch.setattr(http, "_tls_whole", None)
+    # WHEN it is called THEN the host name mismatch is final: no second try on the whole bundle
+    with pytest.raises(http.HttpError, match="SSLCertVerificationError"):
+        http.post(url, body=b"{}", timeout_s=3)
+    assert http._tls_whole is None
+
+
+def test_a_timeout_that_is_no_number_is_an_http_error():
+    for timeout_s in (10**400, "soon"):
+        with pytest.raises(http.HttpError, match="no number of seconds"):
+            http.post("http://127.0.0.1:1/x", body=b"{}", timeout_s=timeout_s)  # type: ignore[arg-type]
+
+
+@needs_openssl
+def test_every_certificate_of_a_bundle_is_hashed_whatever_its_line_endings(tmp_path):
+    from tools.package import hash_ca_bundle
+
+    a, _ = _self_signed(tmp_path, "a")
+    b, _ = _self_signed(tmp_path, "b")
+    text = a.read_bytes().replace(b"\n", b"\r\n") + b"# a comment\n" + b.read_bytes().rstrip(b"\n") + b"  "
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(text)
+    assert hash_ca_bundle(bundle, tmp_path / "hashed") == 2
+    assert len(list((tmp_path / "hashed").iterdir())) == 2
+    # a certificate the pattern cannot read is an error, never a silently smaller directory
+    bundle.write_bytes(text + b"\n-----BEGIN CERTIFICATE-----\ntruncated")
+    with pytest.raises(ValueError, match="2 certificates read of 3"):
+        hash_ca_bundle(bundle, tmp_path / "hashed-2")

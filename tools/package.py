@@ -93,7 +93,9 @@ def _copy_deps(deps: Path, target: Path, function: str) -> None:
                 shutil.rmtree(info)
 
 
-_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----\r?\n", re.DOTALL)
+_PEM = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----[ \t]*(?:\r?\n|$)", re.DOTALL
+)
 
 
 def hash_ca_bundle(bundle: Path, folder: Path) -> int:
@@ -104,7 +106,10 @@ def hash_ca_bundle(bundle: Path, folder: Path) -> int:
     openssl = shutil.which("openssl")
     if openssl is None:
         return 0
-    certificates = _PEM.findall(bundle.read_bytes())
+    text = bundle.read_bytes()
+    certificates = _PEM.findall(text)
+    if len(certificates) != text.count(b"-----BEGIN CERTIFICATE-----"):
+        raise ValueError(f"{bundle}: {len(certificates)} certificates read of {text.count(b'BEGIN CERT')}")
     folder.mkdir(parents=True, exist_ok=True)
     taken: dict[str, int] = {}
     for pem in certificates:

@@ -43,11 +43,15 @@ def deliver_all(outbox: Outbox, channels: list[Channel], sender: Sender, report:
     ]
     started: list[threading.Thread] = []
     try:
-        for worker in workers:
-            worker.start()
-            started.append(worker)
+        for worker, group in zip(workers, groups):
+            try:
+                worker.start()
+            except RuntimeError:  # no thread to be had: this group is sent from here instead
+                work(group)
+            else:
+                started.append(worker)
     finally:
-        for worker in started:  # even when a start failed: no worker outlives the call
+        for worker in started:  # no worker outlives the call
             worker.join()
     if errors:
         raise errors[min(errors)]  # the first channel's, in channel order, as a loop would

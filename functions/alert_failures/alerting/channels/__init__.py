@@ -40,12 +40,14 @@ def build_channels(config: AlertConfig) -> list[Channel]:
     return [channel_class(c.name)(c, config) for c in config.channels]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _CLASSES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
+if not TYPE_CHECKING:  # mypy sees the imports above, and an unknown name stays an error to it
 
-    return getattr(import_module(f".{_CLASSES[name]}", __name__), name)
+    def __getattr__(name: str) -> Any:
+        if name not in _CLASSES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        return getattr(import_module(f".{_CLASSES[name]}", __name__), name)
 
 
 __all__ = [
@@ -59,4 +61,5 @@ __all__ = [
     "WeComChannel",
     "WebhookChannel",
     "build_channels",
+    "channel_class",
 ]
