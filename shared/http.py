@@ -355,6 +355,8 @@ def _read_headers(connection: _Connection, framing: dict[str, list[str]]) -> dic
         name, colon, value = text.partition(":")
         if not colon or not _TOKEN.fullmatch(name):
             raise _Malformed("a header line without a name")
+        if "\r" in value or "\x00" in value:
+            raise _Malformed(f"a bare CR or NUL in header {name[:40]!r}")
         headers[name] = value.strip()
         lowered = name.lower()
         if lowered in ("content-length", "transfer-encoding", "connection"):
@@ -424,7 +426,9 @@ def _read_body(
         # connection closed after: one of them lied); any other coding is framed by the close.
         if codings[-1] == "chunked":
             body = _read_chunked(connection)
-            return status, headers, body, close or "content-length" in framing or len(codings) > 1
+            # HTTP/1.0 has no chunked encoding (RFC 9112 6.1): a server that sent it closes after.
+            doubtful = "content-length" in framing or len(codings) > 1 or minor == "0"
+            return status, headers, body, close or doubtful
         return status, headers, connection.to_end(MAX_BODY_BYTES), True
     lengths = {v.strip() for value in framing.get("content-length", ()) for v in value.split(",")}
     if lengths:

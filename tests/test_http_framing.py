@@ -345,6 +345,7 @@ def test_bytes_past_an_answer_are_never_taken_for_the_next_answer():
     assert (second.status, second.text) == (500, "real") and len(seen) == 2
 
 
+CHUNKED = b"Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
 BOTH = b"Content-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
 
 
@@ -354,6 +355,7 @@ BOTH = b"Content-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\
         (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok", "ok", True),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw bytes", "raw bytes", False),
         (b"HTTP/1.1 200 OK\r\n" + BOTH, "ok", False),
+        (b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n" + CHUNKED, "ok", False),
     ],
 )
 def test_framing_headers_follow_rfc_9112_and_doubtful_ones_close_the_connection(answer, text, kept):
@@ -375,6 +377,7 @@ def test_framing_headers_follow_rfc_9112_and_doubtful_ones_close_the_connection(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n X-Folded: v\r\n\r\n",
         b"HTTP/1.1 100 Continue\r\n\r\n" * 11 + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n",
     ],
 )
 def test_answers_outside_the_grammar_are_bad_http_answers(answer):
