@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 
 from .errors import BatchEventsError
 from .log import redact_url
+from .record import Record
 
 if TYPE_CHECKING:
     import ssl
@@ -65,7 +66,7 @@ class HttpError(BatchEventsError):
         self.timeout = timeout
 
 
-class HttpResponse:
+class HttpResponse(Record):
     """An HTTP answer, reduced to what callers check."""
 
     __slots__ = ("headers", "status", "text")
@@ -77,13 +78,6 @@ class HttpResponse:
 
     def __repr__(self) -> str:
         return f"HttpResponse(status={self.status!r}, text={self.text[:80]!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, HttpResponse):
-            return NotImplemented
-        return (self.status, self.text, dict(self.headers)) == (other.status, other.text, dict(other.headers))
-
-    __hash__ = None  # type: ignore[assignment]  # mutable mapping inside, like the dataclass it was
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
@@ -116,11 +110,11 @@ def _ca_bundle() -> Optional[str]:
     return certifi.where()
 
 
-def tls_context(*, whole_bundle: bool = False) -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """Verifying TLS with certifi's CAs when it is importable (it ships in every package), else the
-    system's store (SCF's runtime images carry one). Imported only when an https URL is used. The
-    hashed CA directory when there is one; `whole_bundle`: the context on the whole bundle."""
-    return _contexts(whole_bundle)[0]
+    system's store (SCF's runtime images carry one); on the hashed CA directory when there is one.
+    ssl is imported only when an https URL is used."""
+    return _contexts(whole_bundle=False)[0]
 
 
 def _contexts(whole_bundle: bool) -> tuple[ssl.SSLContext, bool]:
@@ -157,6 +151,14 @@ def _has_files(folder: str) -> bool:
 _ISSUER_NOT_FOUND = frozenset({2, 18, 19, 20})
 
 
+def _left(deadline: float) -> float:
+    """Seconds until `deadline`; socket.timeout when it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise socket.timeout("deadline passed")
+    return left
+
+
 class _Connection:
     """One TCP (or TLS) connection, with its own read buffer: what is buffered is visible, so a
     connection holding bytes past an answer is never reused (they would be taken for the next answer),
@@ -191,11 +193,8 @@ class _Connection:
         return not self.buffer and not (pending is not None and pending())
 
     def settimeout(self) -> None:
-        """The time left before the deadline, for the next socket operation (a timeout when none)."""
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise socket.timeout("deadline passed")
-        self.sock.settimeout(left)
+        """The time left before the deadline, for the next socket operation."""
+        self.sock.settimeout(_left(self.deadline))
 
     def _fill(self) -> bool:
         """Read what the server has sent next; False at the end of the stream."""
@@ -250,42 +249,27 @@ def _connect(origin: Origin, deadline: float) -> _Connection:
     # importing encodings.idna, stringprep and unicodedata on every cold start; an ASCII name or
     # address is the same as bytes.
     name = host.encode("ascii") if host.isascii() else host.encode("idna")
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise socket.timeout("deadline passed")
-    sock = socket.create_connection((name, port), timeout=left)  # type: ignore[arg-type]
+    if scheme != "https":
+        return _open(name, port, deadline, None)
+    context, hashed = _contexts(whole_bundle=False)
+    try:
+        return _open(name, port, deadline, context)
+    except OSError as exc:
+        # An issuer the hashed CA directory did not find: the whole bundle (the same CAs) decides,
+        # on a new connection, and fails closed too. Nothing was sent yet.
+        if not (hashed and getattr(exc, "verify_code", None) in _ISSUER_NOT_FOUND):
+            raise
+    return _open(name, port, deadline, _contexts(whole_bundle=True)[0])
+
+
+def _open(name: bytes, port: int, deadline: float, tls: Optional[ssl.SSLContext]) -> _Connection:
+    """A new connection, its TLS handshake (with `tls`) within the deadline too."""
+    sock = socket.create_connection((name, port), timeout=_left(deadline))  # type: ignore[arg-type]
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one small request: no Nagle wait
-        if scheme == "https":
-            sock.settimeout(max(0.001, deadline - time.monotonic()))  # the handshake too
-            context, hashed = _contexts(whole_bundle=False)
-            try:
-                sock = context.wrap_socket(sock, server_hostname=name)
-            except OSError as exc:
-                # An issuer the hashed CA directory did not find: the whole bundle (the same CAs)
-                # decides, on a new connection, and fails closed too. Nothing was sent yet.
-                if not (hashed and getattr(exc, "verify_code", None) in _ISSUER_NOT_FOUND):
-                    raise
-                sock.close()
-                return _connect_whole_bundle(origin, name, deadline)
-    except BaseException:
-        sock.close()
-        raise
-    connection = _Connection(sock)
-    connection.deadline = deadline
-    return connection
-
-
-def _connect_whole_bundle(origin: Origin, name: bytes, deadline: float) -> _Connection:
-    context, _ = _contexts(whole_bundle=True)
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise socket.timeout("deadline passed")
-    sock = socket.create_connection((name, origin[2]), timeout=left)  # type: ignore[arg-type]
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(max(0.001, deadline - time.monotonic()))  # the handshake within the deadline
-        sock = context.wrap_socket(sock, server_hostname=name)
+        if tls is not None:
+            sock.settimeout(_left(deadline))
+            sock = tls.wrap_socket(sock, server_hostname=name)
     except BaseException:
         sock.close()
         raise

@@ -68,12 +68,7 @@ class Invocation(Record):
 
     def replace(self, **changes: Any) -> Invocation:
         """A copy with some fields changed (the push path bounds the time limit)."""
-        values = {name: getattr(self, name) for name in self.__slots__}
-        unknown = set(changes) - set(values)
-        if unknown:
-            raise TypeError(f"Invocation has no field {sorted(unknown)}")
-        values.update(changes)
-        return Invocation(**values)
+        return Invocation(**{**{name: getattr(self, name) for name in self.__slots__}, **changes})
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self.__slots__ if name != "clock")

@@ -38,11 +38,11 @@ class BatchEvent:
     """One Batch lifecycle event, parsed. Immutable; equal when every field is.
 
     A plain class, not a dataclass (importing dataclasses and building the class cost a cold start
-    milliseconds) and not a NamedTuple (`fingerprint` is cached on the instance): `new_event` builds
-    it straight into its __dict__, which is what the envelope does for every event.
+    milliseconds) and not a NamedTuple (`fingerprint` is cached on the instance). The envelope fills
+    one straight into its __dict__ (`blank_event`), without keyword-argument passing.
     """
 
-    # The fields, in FIELDS order (annotations only: __init__ and new_event store them).
+    # The fields, in FIELDS order (annotations only: __init__ and blank_event store them).
     name: Optional[EventName]
     name_raw: str
     version: Optional[str]
@@ -129,12 +129,7 @@ class BatchEvent:
 
     def replace(self, **changes: Any) -> BatchEvent:
         """A copy with some fields changed (dataclasses.replace, for tests and tools)."""
-        unknown = set(changes) - set(FIELDS)
-        if unknown:
-            raise TypeError(f"BatchEvent has no field {sorted(unknown)}")
-        values = dict(zip(FIELDS, self.values()))
-        values.update(changes)
-        return new_event(values)
+        return BatchEvent(**{**dict(zip(FIELDS, self.values())), **changes})
 
     @cached_property
     def fingerprint(self) -> str:
@@ -201,18 +196,6 @@ FIELDS: tuple[str, ...] = (
 _BLANK: dict[str, Any] = {**dict.fromkeys(FIELDS), "problems": ()}
 
 
-def new_event(values: Mapping[str, Any]) -> BatchEvent:
-    """A BatchEvent from a mapping holding every one of its fields, as `BatchEvent(**values)` makes it,
-    without keyword-argument passing (the envelope builds one per event). Fields are stored in FIELDS
-    order so that instances share one key table (memory) as __init__'s do; a missing field is a
-    KeyError here. Tests compare the result with `BatchEvent(**values)`."""
-    event: BatchEvent = object.__new__(BatchEvent)
-    attributes = event.__dict__
-    for name in FIELDS:
-        attributes[name] = values[name]
-    return event
-
-
 def new_source(  # noqa: PLR0917 - the fields in order, as the class's own __init__ takes them
     msg_id: Optional[str],
     topic_name: Optional[str],
@@ -231,7 +214,8 @@ _new_source = partial(tuple.__new__, SourceRecord)
 
 def blank_event() -> tuple[BatchEvent, dict[str, Any]]:
     """A BatchEvent whose every field is None (problems: ()), in FIELDS order, and its attribute dict
-    for the envelope to fill in place: one dict per event, where `new_event` copies a filled one."""
+    for the envelope to fill in place (instances then share one key table, as __init__'s do). Tests
+    compare what the envelope builds with `BatchEvent(**fields)`."""
     event: BatchEvent = object.__new__(BatchEvent)
     attributes = event.__dict__
     attributes.update(_BLANK)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -50,3 +52,12 @@ def json_lines(text: str) -> list[dict[str, Any]]:
         if line.startswith("{"):
             out.append(json.loads(line))
     return out
+
+
+def modules_after(code: str, *paths: Path, flags: tuple[str, ...] = ("-I",)) -> set[str]:
+    """The modules a fresh interpreter has loaded after running `code`, with the repository (and
+    `paths`, e.g. a function's folder) first on its path: what a cold start imports."""
+    folders = [str(ROOT), *map(str, paths)]
+    script = f"import sys\nsys.path[:0] = {folders!r}\n{code}\nprint('\\n'.join(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, *flags, "-c", script], capture_output=True, text=True, check=True)
+    return set(done.stdout.split())

@@ -3,14 +3,14 @@ malformed or oversized answer as an HttpError, against raw servers on loopback."
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from shared import http
-from tests.helpers import ROOT
 
 
 def _read_request(conn: socket.socket) -> bytes:
@@ -38,39 +37,49 @@ def _read_request(conn: socket.socket) -> bytes:
 
 
 @contextmanager
-def raw_server(*answers: bytes, close: bool = True) -> Iterator[tuple[str, list[bytes]]]:
-    """Answers each request on one connection with the next of `answers`, byte for byte."""
-    seen: list[bytes] = []
+def serving(handle: Callable[[socket.socket], None], connections: int = 1) -> Iterator[int]:
+    """A loopback listener whose thread hands each of the first `connections` accepted connections
+    to `handle` (and closes it after); yields the port. Kept connections are forgotten after."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
 
     def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        with conn:
-            for answer in answers:
-                request = _read_request(conn)
-                if not request:
-                    return
-                seen.append(request)
-                try:
-                    conn.sendall(answer)
-                except OSError:
-                    return
-            if not close:
-                conn.recv(1)
+        for _ in range(connections):
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):
+                handle(conn)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/x", seen
+        yield listener.getsockname()[1]
     finally:
         http.forget_connections()
         listener.close()
-        thread.join(2)
+        thread.join(3)
+
+
+@contextmanager
+def raw_server(*answers: bytes, close: bool = True) -> Iterator[tuple[str, list[bytes]]]:
+    """Answers each request on one connection with the next of `answers`, byte for byte."""
+    seen: list[bytes] = []
+
+    def answer_each(conn: socket.socket) -> None:
+        for answer in answers:
+            request = _read_request(conn)
+            if not request:
+                return
+            seen.append(request)
+            conn.sendall(answer)
+        if not close:
+            conn.recv(1)
+
+    with serving(answer_each) as port:
+        yield f"http://127.0.0.1:{port}/x", seen
 
 
 def test_a_chunked_answer_is_joined_and_its_connection_kept():
@@ -176,19 +185,6 @@ def test_host_headers_for_ipv6_default_ports_and_names_outside_ascii():
     assert http._host_header("例子.测试", 80, "http") == "xn--fsqu00a.xn--0zwm56d"
 
 
-def test_posting_over_http_imports_neither_http_client_email_ssl_nor_the_idna_codec():
-    code = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-        "from shared import http\n"
-        "try:\n    http.post('http://127.0.0.1:1/x', body=b'', timeout_s=0.2)\n"
-        "except http.HttpError:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('http', 'email', 'ssl')"
-        " or m == 'encodings.idna'))"
-    )
-    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 needs_openssl = pytest.mark.skipif(
     shutil.which("openssl") is None, reason="needs openssl for test certificates"
 )
@@ -211,33 +207,14 @@ def tls_server(tmp_path: Path, request: Any) -> Iterator[tuple[str, Path]]:
     cert, key = _self_signed(tmp_path, "server", request.param)
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(cert, key)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4)
-    listener.settimeout(5)
 
-    def serve() -> None:
-        while True:
-            try:
-                raw, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                conn = server_ctx.wrap_socket(raw, server_side=True)
-            except (OSError, ssl.SSLError):
-                continue  # a client that does not trust us: its handshake fails here
-            with conn:
-                _read_request(conn)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\ntls")
+    def answer(raw: socket.socket) -> None:
+        with server_ctx.wrap_socket(raw, server_side=True) as conn:  # a client that does not trust
+            _read_request(conn)  # us fails its handshake here (an OSError, suppressed)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\ntls")
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{listener.getsockname()[1]}/x", cert
-    finally:
-        listener.close()
-        thread.join(3)
-        http.forget_connections()
+    with serving(answer, connections=8) as port:
+        yield f"https://127.0.0.1:{port}/x", cert
 
 
 @needs_openssl
@@ -266,14 +243,19 @@ def _bundle_with_hashed_dir(folder: Path, bundle: list[Path], hashed: list[Path]
     return cafile
 
 
+def _use_ca(monkeypatch: pytest.MonkeyPatch, cafile: Path) -> None:
+    """shared.http with `cafile` as certifi's bundle (its hashed directory beside it), no context yet."""
+    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
+    monkeypatch.setattr(http, "_tls", None)
+    monkeypatch.setattr(http, "_tls_whole", None)
+
+
 @needs_openssl
 def test_the_hashed_ca_directory_verifies_the_server_when_it_holds_its_ca(tls_server, tmp_path, monkeypatch):
     url, cert = tls_server
     other, _ = _self_signed(tmp_path, "other")
     cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other], [other, cert])
-    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
-    monkeypatch.setattr(http, "_tls", None)
-    monkeypatch.setattr(http, "_tls_whole", None)
+    _use_ca(monkeypatch, cafile)
     # the bundle file lacks the server's CA: only the hashed directory can have verified it
     assert http.post(url, body=b"{}", timeout_s=3).text == "tls"
     assert http._tls is not None and http._tls_whole is None  # the bundle was never loaded
@@ -286,9 +268,7 @@ def test_a_certificate_the_hashed_directory_fails_is_judged_by_the_whole_bundle(
     url, cert = tls_server
     other, _ = _self_signed(tmp_path, "other")
     cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other, cert], [other])
-    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
-    monkeypatch.setattr(http, "_tls", None)
-    monkeypatch.setattr(http, "_tls_whole", None)
+    _use_ca(monkeypatch, cafile)
     # the directory lacks the server's CA, the bundle has it: the bundle decides, on a new connection
     assert http.post(url, body=b"{}", timeout_s=3).text == "tls"
     # the hashed directory stays what other hosts' handshakes use; the bundle is kept beside it
@@ -300,9 +280,7 @@ def test_a_server_neither_trusts_is_refused(tls_server, tmp_path, monkeypatch):
     url, _ = tls_server
     other, _ = _self_signed(tmp_path, "other")
     cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [other], [other])
-    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
-    monkeypatch.setattr(http, "_tls", None)
-    monkeypatch.setattr(http, "_tls_whole", None)
+    _use_ca(monkeypatch, cafile)
     with pytest.raises(http.HttpError, match="SSLCertVerificationError"):
         http.post(url, body=b"{}", timeout_s=3)
 
@@ -315,32 +293,18 @@ def test_bytes_past_an_answer_are_never_taken_for_the_next_answer():
     )
     real = b"HTTP/1.1 500 Real\r\nContent-Length: 4\r\n\r\nreal"
     seen: list[bytes] = []
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4)
+    answers = iter((smuggled, real))
 
-    def serve() -> None:
-        for answer in (smuggled, real):
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                seen.append(_read_request(conn))
-                conn.sendall(answer)
-                conn.recv(1)
+    def answer(conn: socket.socket) -> None:
+        seen.append(_read_request(conn))
+        conn.sendall(next(answers))
+        conn.recv(1)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
-    try:
+    with serving(answer, connections=2) as port:
+        url = f"http://127.0.0.1:{port}/x"
         first = http.post(url, body=b"{}", timeout_s=2)
         # WHEN the next request is made THEN it goes over a new connection and gets the real answer
         second = http.post(url, body=b"{}", timeout_s=2)
-    finally:
-        http.forget_connections()
-        listener.close()
-        thread.join(2)
     assert (first.status, first.text) == (200, "ok")
     assert (second.status, second.text) == (500, "real") and len(seen) == 2
 
@@ -387,33 +351,22 @@ def test_answers_outside_the_grammar_are_bad_http_answers(answer):
 
 def test_the_timeout_bounds_the_whole_request_not_each_read():
     # GIVEN a server that trickles its answer a byte every 0.1 s
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
     stop = threading.Event()
 
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            _read_request(conn)
-            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100:
-                if stop.wait(0.1):
-                    return
-                try:
-                    conn.sendall(bytes([byte]))
-                except OSError:
-                    return
+    def trickle(conn: socket.socket) -> None:
+        _read_request(conn)
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100:
+            if stop.wait(0.1):
+                return
+            conn.sendall(bytes([byte]))
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    started = time.monotonic()
-    try:
-        with pytest.raises(http.HttpError, match="timeout") as caught:
-            http.post(f"http://127.0.0.1:{listener.getsockname()[1]}/x", body=b"{}", timeout_s=0.5)
-    finally:
-        stop.set()
-        listener.close()
-        thread.join(2)
+    with serving(trickle) as port:
+        started = time.monotonic()
+        try:
+            with pytest.raises(http.HttpError, match="timeout") as caught:
+                http.post(f"http://127.0.0.1:{port}/x", body=b"{}", timeout_s=0.5)
+        finally:
+            stop.set()
     # THEN the call ends at its timeout, not after the 14 s the whole answer would take
     assert caught.value.timeout is True and time.monotonic() - started < 1.0
 
@@ -451,9 +404,7 @@ def test_a_certificate_for_another_host_is_refused_without_loading_the_bundle(
     # GIVEN a server whose certificate the hashed directory trusts, made out to another address
     url, cert = tls_server
     cafile = _bundle_with_hashed_dir(tmp_path / "certifi", [cert], [cert])
-    monkeypatch.setattr(http, "_ca_bundle", lambda: str(cafile))
-    monkeypatch.setattr(http, "_tls", None)
-    monkeypatch.setattr(http, "_tls_whole", None)
+    _use_ca(monkeypatch, cafile)
     # WHEN it is called THEN the host name mismatch is final: no second try on the whole bundle
     with pytest.raises(http.HttpError, match="SSLCertVerificationError"):
         http.post(url, body=b"{}", timeout_s=3)

@@ -36,14 +36,11 @@ def deliver_all(outbox: Outbox, channels: list[Channel], sender: Sender, report:
                 errors[position] = exc  # and the worker's next channel still gets its payloads
 
     numbered = list(enumerate(channels))
-    groups = [numbered[n::MAX_WORKERS] for n in range(min(len(channels), MAX_WORKERS))]
-    workers = [
-        threading.Thread(target=work, args=(group,), name=f"{WORKER_NAME}-{n}", daemon=True)
-        for n, group in enumerate(groups)
-    ]
     started: list[threading.Thread] = []
     try:
-        for worker, group in zip(workers, groups):
+        for n in range(min(len(channels), MAX_WORKERS)):
+            group = numbered[n::MAX_WORKERS]
+            worker = threading.Thread(target=work, args=(group,), name=f"{WORKER_NAME}-{n}", daemon=True)
             try:
                 worker.start()
             except RuntimeError:  # no thread to be had: this group is sent from here instead
