@@ -90,10 +90,18 @@ def _wait_until_client_leaves(sock: socket.socket, seconds: float) -> None:
         time.sleep(min(left, 0.05))  # more bytes, not an EOF: keep holding without spinning
 
 
-def _handler(lookup: Lookup, pages: Optional[Lookup] = None) -> type[BaseHTTPRequestHandler]:
-    """A request handler answering POSTs with the callback `lookup` finds for the path (GETs: `pages`)."""
+def _handler(
+    lookup: Lookup, pages: Optional[Lookup] = None, *, keep_alive: bool = False
+) -> type[BaseHTTPRequestHandler]:
+    """A request handler answering POSTs with the callback `lookup` finds for the path (GETs: `pages`).
+
+    With `keep_alive` it speaks HTTP/1.1 and keeps the connection for the client's next request, as
+    Tencent's API endpoints do; otherwise every answer closes its connection."""
 
     class Handler(BaseHTTPRequestHandler):
+        if keep_alive:
+            protocol_version = "HTTP/1.1"
+
         def _body(self) -> bytes:
             if "chunked" not in (self.headers.get("Transfer-Encoding") or "").lower():
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -119,17 +127,20 @@ def _handler(lookup: Lookup, pages: Optional[Lookup] = None) -> type[BaseHTTPReq
                 return
             host = f"http://{self.headers.get('Host', HOST)}"
             request = LoopbackRequest(method, host + self.path, self.path, _Headers(self.headers), body)
-            self.close_connection = True
+            self.close_connection = not keep_alive
             try:
                 status, headers, text = callback(request)
             except Hang as hang:
+                self.close_connection = True
                 _wait_until_client_leaves(self.connection, hang.seconds)
                 return
             except Reset:
+                self.close_connection = True
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.connection.close()
                 return
             except Exception:
+                self.close_connection = True
                 return  # a broken fake: no answer (a mount also reports it when its block ends)
             self._reply(status, headers, text)
 
@@ -193,10 +204,10 @@ class LoopbackServer:
     The innermost active mount that has a path answers it; with none, the answer is a 404.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, keep_alive: bool = False) -> None:
         self._mounts: list[Mount] = []
         self._lock = threading.Lock()
-        self._server = _start(_handler(self._lookup), f"loopback-{name}")
+        self._server = _start(_handler(self._lookup, keep_alive=keep_alive), f"loopback-{name}")
         self.netloc = f"{HOST}:{self._server.server_address[1]}"
         self.base_url = f"http://{self.netloc}"
 
@@ -240,9 +251,9 @@ _servers: dict[str, LoopbackServer] = {}
 _servers_lock = threading.Lock()
 
 
-def session_server(name: str) -> LoopbackServer:
-    """The session's server called `name`, started on first use."""
+def session_server(name: str, *, keep_alive: bool = False) -> LoopbackServer:
+    """The session's server called `name`, started on first use (keep_alive: see _handler)."""
     with _servers_lock:
         if name not in _servers:
-            _servers[name] = LoopbackServer(name)
+            _servers[name] = LoopbackServer(name, keep_alive=keep_alive)
         return _servers[name]

@@ -1,7 +1,11 @@
-"""Tencent Cloud SDK clients: credentials the way SCF injects them, endpoint overrides, timeouts.
+"""Tencent Cloud API clients for the deployed functions: credentials the way SCF injects them, endpoint
+overrides, timeouts, one client per instance.
 
-The SDK is imported inside the functions here, never at module import, so that a handler whose
-path does not call the cloud does not pay for it at cold start.
+The functions call Batch and Tag through shared/tcapi.py (TC3 over shared/http.py), not the SDK's
+clients, whose import (requests and its stack) cost more than the rest of a cold start: see tcapi's
+docstring. The SDK is imported here only where it is still the one that knows the answer, inside the
+functions, never at module import: the local credential chain, and the SDK clients the tools build
+(client_profile).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from urllib.parse import urlparse
 
 from .digest import sha256
 from .errors import ConfigError
+from .tcapi import ApiClient, Credentials
 
 # What an SCF execution role injects. The SDK's own default chain reads other names
 # (TENCENTCLOUD_SECRET_ID / _KEY), so these are read here explicitly and first.
@@ -20,20 +25,30 @@ SCF_SECRET_ID = "TENCENTCLOUD_SECRETID"  # noqa: S105 - a variable name, not a s
 SCF_SECRET_KEY = "TENCENTCLOUD_SECRETKEY"  # noqa: S105
 SCF_SESSION_TOKEN = "TENCENTCLOUD_SESSIONTOKEN"  # noqa: S105
 
+# The services the functions call, and the API version each is called with (the SDK's module names).
+BATCH = ("batch", "2017-03-12")
+TAG = ("tag", "2018-08-13")
+
 
 def credentials(env: Optional[Mapping[str, str]] = None) -> Any:
-    """SCF role credentials from the environment, else the SDK's default chain; ConfigError when none."""
-    from tencentcloud.common import credential
-    from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
-        TencentCloudSDKException,
-    )
+    """SCF role credentials from the environment, else the SDK's default chain; ConfigError when none.
 
+    Either answers get_credential_info() -> (secret id, secret key, token), which both our clients
+    and the SDK's read on every request (a CVM role's credentials refresh themselves there).
+    """
     source = os.environ if env is None else env
     secret_id = source.get(SCF_SECRET_ID, "").strip()
     secret_key = source.get(SCF_SECRET_KEY, "").strip()
     if secret_id and secret_key:
         token = source.get(SCF_SESSION_TOKEN, "").strip() or None
-        return credential.Credential(secret_id, secret_key, token)
+        return Credentials(secret_id, secret_key, token)
+    # Not on SCF with a role: local runs. The SDK's chain (its environment names, profile files,
+    # a CVM role) imports requests, which is why the role's case above does not go through it.
+    from tencentcloud.common import credential
+    from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
+        TencentCloudSDKException,
+    )
+
     try:
         return credential.DefaultCredentialProvider().get_credentials()
     except (TencentCloudSDKException, OSError, ValueError) as exc:
@@ -68,36 +83,45 @@ def client_profile(endpoint_setting: str = "", timeout_s: int = 10) -> Any:
     return ClientProfile(httpProfile=http)
 
 
-def batch_client(region: str, *, endpoint: str = "", timeout_s: int = 10, cred: Any = None) -> Any:
-    """A BatchClient for `region` (the event's Region)."""
-    from tencentcloud.batch.v20170312 import batch_client as module
+def api_client(
+    service: tuple[str, str], region: str, *, endpoint: str = "", timeout_s: float = 10, cred: Any = None
+) -> ApiClient:
+    """A client of `service` (BATCH, TAG) for `region`, at its public endpoint unless `endpoint` says."""
+    protocol, host = parse_endpoint(endpoint)
+    name, version = service
+    return ApiClient(
+        name,
+        version,
+        region,
+        cred or credentials(),
+        scheme=protocol,
+        host=host,
+        timeout_s=max(0.1, float(timeout_s)),
+    )
 
-    return module.BatchClient(cred or credentials(), region, client_profile(endpoint, timeout_s))
+
+def batch_client(region: str, *, endpoint: str = "", timeout_s: float = 10, cred: Any = None) -> ApiClient:
+    """The Batch API for `region` (the event's Region)."""
+    return api_client(BATCH, region, endpoint=endpoint, timeout_s=timeout_s, cred=cred)
 
 
-def tag_client(region: str, *, endpoint: str = "", timeout_s: int = 10, cred: Any = None) -> Any:
-    """A TagClient (resource tags: the durable retry ledger)."""
-    from tencentcloud.tag.v20180813 import tag_client as module
-
-    return module.TagClient(cred or credentials(), region, client_profile(endpoint, timeout_s))
+def tag_client(region: str, *, endpoint: str = "", timeout_s: float = 10, cred: Any = None) -> ApiClient:
+    """The Tag API (resource tags: the durable retry ledger)."""
+    return api_client(TAG, region, endpoint=endpoint, timeout_s=timeout_s, cred=cred)
 
 
 def set_request_timeout(client: Any, seconds: float) -> None:
-    """Make `client`'s next request wait at most `seconds` for each connect and read.
+    """Make `client`'s next request take at most `seconds`, all of it (ApiClient.timeout_s).
 
-    The SDK fixes its timeout (HttpProfile.reqTimeout, whole seconds) when the client is built; the
-    connection it keeps reads `timeout` on every request, so a caller can cut it to the time left.
+    The client is the instance's, kept across invocations, so callers cut it to their time left
+    before each call.
     """
-    request = getattr(client, "request", None)
-    connection = getattr(request, "conn", None)
-    if connection is not None and hasattr(connection, "timeout"):
-        connection.timeout = max(0.1, float(seconds))
-    if request is not None and hasattr(request, "req_timeout"):
-        request.req_timeout = max(0.1, float(seconds))
+    if hasattr(client, "timeout_s"):
+        client.timeout_s = max(0.1, float(seconds))
 
 
-# One client per SCF instance, kind, region and endpoint: module state survives warm invocations, so
-# the SDK's requests session (and its TLS connection) is reused instead of a handshake per invocation.
+# One client per SCF instance, kind, region and endpoint: module state survives warm invocations (and
+# shared/http.py keeps the TLS connection), so a warm run builds nothing and makes no handshake.
 _CLIENTS: dict[tuple[str, str, str], tuple[str, Callable[..., Any], Any]] = {}
 _CLIENTS_LOCK = allocate_lock()
 

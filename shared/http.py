@@ -314,6 +314,15 @@ def _host_header(host: str, port: int, scheme: str) -> str:
     return shown if port == default else f"{shown}:{port}"
 
 
+def host_header(url: str) -> str:
+    """The Host header post() sends for `url` (lower-case name, default port left out): what a
+    signature over the Host header has to cover. ValueError for a URL post() would refuse."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {redact_url(url)}")
+    return _host_header(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), parts.scheme)
+
+
 def _header_block(lines: Mapping[str, str]) -> bytes:
     out = []
     for name, value in lines.items():

@@ -221,16 +221,6 @@ def test_log_lines_stay_whole_json_lines_when_channels_report_at_once():
     assert [line["channel"] for line in down] == ["wecom", "wecom"]
 
 
-class Answer:
-    """What an SDK call returns: a model that prints itself as JSON."""
-
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self.payload = payload
-
-    def to_json_string(self) -> str:
-        return json.dumps(self.payload)
-
-
 class StuckBatch:
     """A Batch client whose DescribeJob outlasts its timeout (a connection that drips), on a fake clock."""
 
@@ -249,19 +239,18 @@ class StuckBatch:
         self.timeout_s = timeout_s
         return self
 
-    def DescribeJob(self, request: Any) -> Answer:
-        self.calls.append(("DescribeJob", self.invocation.remaining_s(self.margin_s)))
-        self.clock.now += self.took_s
-        return Answer({"JobState": "FAILED", "TaskSet": [{"TaskName": "render", "TaskState": "FAILED"}]})
-
-    def DescribeTask(self, request: Any) -> Answer:
-        self.calls.append(("DescribeTask", self.invocation.remaining_s(self.margin_s)))
-        return Answer({"TaskInstanceSet": []})
+    def call(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Stands in for ApiClient.call: DescribeJob takes `took_s` of the fake clock."""
+        self.calls.append((action, self.invocation.remaining_s(self.margin_s)))
+        if action == "DescribeJob":
+            self.clock.now += self.took_s
+            return {"JobState": "FAILED", "TaskSet": [{"TaskName": "render", "TaskState": "FAILED"}]}
+        return {"TaskInstanceSet": []}
 
 
 def test_enrichment_starts_no_batch_call_whose_timeout_exceeds_the_time_left(monkeypatch):
     # GIVEN 20 s left (22 s less the margin), enough for a job's four 2 s calls, and a DescribeJob
-    # that took 19 s (its 2 s timeout holds for connecting and for each read, not for the whole call)
+    # that took 19 s (a name lookup, for one, is bounded by no request timeout)
     clock = FakeTime()
     invocation = Invocation(time_limit_ms=22000, started=clock.now, clock=clock.monotonic)
     cfg = AlertConfig(enrich=True, margin_s=2.0)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 
 import pytest
-import requests
-import responses
 
+from tests.fakes.batch.routes import SERVER
 from tests.fakes.chat import channel_env, fake_chat, invoke
-from tests.fakes.loopback import LOOPBACK_URLS
+from tests.fakes.intercept import intercept
+from tests.fakes.loopback import Reset
 from tests.helpers import ROOT, json_lines, load_event
 
 BATCH_URL = "https://batch.tencentcloudapi.com/"
@@ -50,7 +51,7 @@ DESCRIBE_TASK = {
 
 
 class FakeBatch:
-    """A `responses` callback answering DescribeJob / DescribeTask in Tencent's envelope."""
+    """A loopback callback answering DescribeJob / DescribeTask in Tencent's envelope."""
 
     def __init__(self, answers):
         self.answers = answers
@@ -63,27 +64,39 @@ class FakeBatch:
         return 200, {"Content-Type": "application/json"}, json.dumps({"Response": payload})
 
 
+class BatchRoutes:
+    """Serves a test's Batch callback on loopback, for the calls to one endpoint, until the test ends."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self.stack = stack
+
+    def add(self, callback, url=BATCH_URL):
+        from shared import cloud
+
+        cloud.forget_clients()
+        self.stack.callback(cloud.forget_clients)
+        self.stack.enter_context(SERVER.mount({"/": callback}))
+        self.stack.enter_context(intercept(url, SERVER))
+
+
 @pytest.fixture
 def cloud(monkeypatch):
-    """Role credentials as SCF injects them, enrichment on, WeCom on; the Batch API and WeCom faked.
-
-    The Batch API (the SDK, on requests) is a `responses` mock, which lets requests to the robots'
-    loopback server through."""
+    """Role credentials as SCF injects them, enrichment on, WeCom on; the Batch API and WeCom faked,
+    both on loopback."""
     monkeypatch.setenv("TENCENTCLOUD_SECRETID", "AKIDalertTest0001")
     monkeypatch.setenv("TENCENTCLOUD_SECRETKEY", "alertTestSecretKey0001")
     monkeypatch.setenv("ALERT_ENRICH", "1")
     for key, value in channel_env("wecom").items():
         monkeypatch.setenv(key, value)
-    with fake_chat() as robots, responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_passthru(LOOPBACK_URLS)
-        yield mock, robots
+    with fake_chat() as robots, contextlib.ExitStack() as stack:
+        yield BatchRoutes(stack), robots
 
 
 def test_enrichment_adds_state_reason_exit_codes_and_failing_instances(cloud):
     # GIVEN a Batch API that knows the job and its failed instances
     mock, robots = cloud
     batch = FakeBatch({"DescribeJob": DESCRIBE_JOB, "DescribeTask": DESCRIBE_TASK})
-    mock.add_callback(responses.POST, BATCH_URL, callback=batch)
+    mock.add(batch)
     # WHEN a task-instance failure is alerted
     invoke(load_event("cmq_topic_task_instance_failed.json"))
     # THEN the calls went to the event's region, for the event's job and task
@@ -105,7 +118,7 @@ def test_enrichment_failure_still_sends_the_alert_without_it(cloud, capsys):
     batch = FakeBatch(
         {"DescribeJob": {"Error": {"Code": "AuthFailure.UnauthorizedOperation", "Message": "no"}}}
     )
-    mock.add_callback(responses.POST, BATCH_URL, callback=batch)
+    mock.add(batch)
     # WHEN an event is alerted
     summary = invoke(load_event("cmq_topic_task_instance_failed.json"))
     # THEN the alert went out without enrichment, and the log says why
@@ -123,7 +136,7 @@ def test_batch_endpoint_setting_redirects_the_calls(cloud, monkeypatch):
     mock, robots = cloud
     monkeypatch.setenv("BATCH_ENDPOINT", "http://batch.internal.test:8080")
     batch = FakeBatch({"DescribeJob": DESCRIBE_JOB, "DescribeTask": DESCRIBE_TASK})
-    mock.add_callback(responses.POST, "http://batch.internal.test:8080/", callback=batch)
+    mock.add(batch, "http://batch.internal.test:8080/")
     # WHEN a job failure is alerted THEN the calls went there
     invoke(load_event("cmq_topic_job_failed.json"))
     assert [action for action, _, _ in batch.calls] == ["DescribeJob", "DescribeTask"]
@@ -133,18 +146,18 @@ def test_batch_endpoint_setting_redirects_the_calls(cloud, monkeypatch):
 def test_env_groups_are_not_enriched(cloud):
     mock, robots = cloud
     batch = FakeBatch({})
-    mock.add_callback(responses.POST, BATCH_URL, callback=batch)
+    mock.add(batch)
     invoke(load_event("cmq_topic_compute_node_abnormal.json"))
     assert batch.calls == [] and len(robots.accepted("wecom")) == 1
 
 
-def test_without_alert_enrich_the_sdk_and_requests_are_never_imported():
+def test_without_alert_enrich_neither_the_sdk_nor_requests_nor_the_api_client_is_imported():
     # GIVEN no settings (dry run) WHEN the handler runs on a failure THEN neither heavy module was loaded
     code = (
         "import sys, json; sys.path[:0] = [{root!r}, {folder!r}]\n"
         "from tools.invoke import load_handler\n"
         "load_handler('alert_failures').main_handler(json.load(open({event!r})), None)\n"
-        "print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & {{'tencentcloud', 'requests'}}))"
+        "print('HEAVY', sorted(set(sys.modules) & {{'tencentcloud', 'requests', 'shared.tcapi'}}))"
     ).format(
         root=str(ROOT),
         folder=str(ROOT / "functions" / "alert_failures"),
@@ -155,15 +168,15 @@ def test_without_alert_enrich_the_sdk_and_requests_are_never_imported():
 
 
 def test_first_enrichment_failure_stops_enrichment_and_every_alert_still_goes(cloud, capsys):
-    # GIVEN two failed jobs and a Batch endpoint that times out
+    # GIVEN two failed jobs and a Batch endpoint that drops the connection
     mock, _robots = cloud
     calls = []
 
-    def timing_out(request):
+    def dropping(request):
         calls.append(request.headers["X-TC-Action"])
-        raise requests.Timeout("scripted: read timed out")
+        raise Reset("scripted: connection reset")
 
-    mock.add_callback(responses.POST, BATCH_URL, callback=timing_out)
+    mock.add(dropping)
     event = load_event("cmq_topic_job_failed.json")
     second = json.loads(json.dumps(event["Records"][0]))
     second["CMQ"]["msgBody"] = second["CMQ"]["msgBody"].replace("job-5ik2gmv8", "job-other001")
@@ -179,7 +192,7 @@ def test_enrichment_is_skipped_when_the_time_left_is_short(cloud, capsys):
     # GIVEN a function with 5 s: half of it is less than a job's four Describe calls may take
     mock, _robots = cloud
     batch = FakeBatch({"DescribeJob": DESCRIBE_JOB, "DescribeTask": DESCRIBE_TASK})
-    mock.add_callback(responses.POST, BATCH_URL, callback=batch)
+    mock.add(batch)
     # WHEN a job failure is alerted
     summary = invoke(load_event("cmq_topic_job_failed.json"), time_limit_ms=5000)
     # THEN no Describe call was made, the alert went out, and the log says why

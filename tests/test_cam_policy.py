@@ -9,13 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
-import responses
 from tencentcloud.batch.v20170312.batch_client import BatchClient
 from tencentcloud.tag.v20180813.tag_client import TagClient
 
-from tests.fakes.batch import register_batch
+from tests.fakes.batch import fake_batch_api
 from tests.fakes.batch.scenario import sample_cloud
-from tests.fakes.tag import TagBackend, register_tag
+from tests.fakes.tag import TagBackend
 from tests.helpers import ROOT, load_event, load_handler
 from tools import cam_policy, deploy_config
 
@@ -90,9 +89,7 @@ def test_every_call_the_fakes_receive_from_a_full_featured_run_is_allowed(monkey
     tags = TagBackend()
     with sample_cloud(monkeypatch) as batch, contextlib.redirect_stdout(io.StringIO()):
         monkeypatch.delenv("RETRY_LEDGER", raising=False)  # sample_cloud sets the in-process one
-        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-            register_tag(mock, tags)
-            register_batch(mock, batch)
+        with fake_batch_api(batch, tag=tags):
             event = load_event("cmq_topic_job_failed_interrupted.json")
             load_handler("retry_interrupted").main_handler(event, {"time_limit_in_ms": 30000})
             load_handler("alert_failures").main_handler(event, {"time_limit_in_ms": 30000})

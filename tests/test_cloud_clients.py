@@ -1,12 +1,19 @@
-"""One SDK client per SCF instance and region, kept across invocations, rebuilt when the keys rotate."""
+"""One API client per SCF instance and region, kept across invocations with its connection, rebuilt when
+the keys rotate."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import time
 
-from shared import cloud
+import pytest
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from shared import cloud, http
 from tests.fakes.batch.scenario import sample_cloud
+from tests.fakes.loopback import Hang
+from tests.fakes.loopback import serve as serving
 from tests.helpers import load_event, load_handler
 
 INTERRUPTED = "cmq_topic_job_failed_interrupted.json"
@@ -27,14 +34,19 @@ def _built(monkeypatch) -> list[str]:
 def test_warm_invocations_reuse_the_client_and_its_connection(monkeypatch):
     # GIVEN the retry function on a warm instance (module state survives between invocations)
     built = _built(monkeypatch)
-    with sample_cloud(monkeypatch) as batch, contextlib.redirect_stdout(io.StringIO()):
+    with (
+        sample_cloud(monkeypatch) as batch,
+        contextlib.redirect_stdout(io.StringIO()),
+        _connections() as opened,
+    ):
         handler = load_handler("retry_interrupted").main_handler
         # WHEN it handles three deliveries
         for _ in range(3):
             handler(load_event(INTERRUPTED), {"time_limit_in_ms": 30000})
-    # THEN one Batch client was built, and every call went through it
+    # THEN one Batch client was built, every call went through it, over one connection
     assert built == ["ap-guangzhou"]
     assert len(batch.calls) >= 3
+    assert opened == [("https", "batch.tencentcloudapi.com", 443)]
 
 
 def test_rotated_role_credentials_build_a_new_client(monkeypatch):
@@ -50,9 +62,37 @@ def test_rotated_role_credentials_build_a_new_client(monkeypatch):
     assert built == ["ap-guangzhou", "ap-guangzhou"]
 
 
-def test_the_timeout_is_set_on_the_connection_the_sdk_uses(monkeypatch):
+def test_the_timeout_cut_before_a_call_bounds_that_whole_call(monkeypatch):
+    # GIVEN a kept client built with 10 s, and a Batch API that never answers
     monkeypatch.setenv("TENCENTCLOUD_SECRETID", "AKIDtimeout")
     monkeypatch.setenv("TENCENTCLOUD_SECRETKEY", "timeoutKey")
     client = cloud.batch_client("ap-guangzhou", timeout_s=10)
-    cloud.set_request_timeout(client, 1.25)
-    assert client.request.conn.timeout == 1.25
+    with serving({"/": lambda request: (_ for _ in ()).throw(Hang(5.0))}) as base:
+        local = cloud.batch_client("ap-guangzhou", endpoint=base, timeout_s=10)
+        # WHEN a caller cuts the timeout to its time left
+        cloud.set_request_timeout(client, 1.25)
+        cloud.set_request_timeout(local, 0.3)
+        started = time.monotonic()
+        with pytest.raises(TencentCloudSDKException) as caught:
+            local.call("DescribeJob", {"JobId": "job-1"})
+    # THEN the call ended then, as a network error the callers retry
+    assert client.timeout_s == 1.25
+    assert time.monotonic() - started < 3.0
+    assert caught.value.get_code() == "ClientNetworkError" and "timeout" in caught.value.get_message()
+
+
+@contextlib.contextmanager
+def _connections():
+    """The origins shared/http.py opened a connection to in the block, in order."""
+    opened: list[tuple[str, str, int]] = []
+    real = http._connect
+
+    def counting(origin, deadline):
+        opened.append(tuple(origin))
+        return real(origin, deadline)
+
+    http._connect = counting
+    try:
+        yield opened
+    finally:
+        http._connect = real

@@ -70,3 +70,33 @@ def test_the_alerting_packages_names_are_still_all_there_on_first_use():
     )
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["[] SlackChannel", "AttributeError"]
+
+
+def test_a_retry_through_the_batch_api_loads_neither_requests_nor_the_sdks_clients():
+    # GIVEN retry_interrupted with role credentials, and a Batch API that knows the interrupted job
+    from tests.fakes.batch import BatchBackend, batch_callback
+    from tests.fakes.loopback import serve
+
+    batch = BatchBackend()
+    batch.add_job("job-5ik2gmv8", region="ap-guangzhou")  # the sample's job, FAILED_INTERRUPTED
+    event = ROOT / "events" / "cmq_topic_job_failed_interrupted.json"
+    with serve({"/": batch_callback(batch)}) as url:
+        code = (
+            "import json, os; os.environ.update(TENCENTCLOUD_SECRETID='AKIDcold', "
+            "TENCENTCLOUD_SECRETKEY='k', TENCENTCLOUD_SESSIONTOKEN='t', RETRY_LEDGER='memory', "
+            f"BATCH_ENDPOINT={url!r})\n"
+            "import index\n"
+            f"index.main_handler(json.load(open({str(event)!r})), {{'time_limit_in_ms': 20000}})"
+        )
+        loaded = modules_after(code, ROOT / "functions" / "retry_interrupted")
+    # WHEN it releases the job's instances THEN it signed its calls without requests, the SDK's
+    # clients, its credential module or hashlib: only the SDK's error type was loaded
+    assert batch.actions()[:2] == ["DescribeJob", "TerminateJob"]
+    assert "shared.tcapi" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("requests", "urllib3", "hashlib", "uuid")]
+    assert {m for m in loaded if m.startswith("tencentcloud")} <= {
+        "tencentcloud",
+        "tencentcloud.common",
+        "tencentcloud.common.exception",
+        "tencentcloud.common.exception.tencent_cloud_sdk_exception",
+    }

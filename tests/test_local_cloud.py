@@ -249,28 +249,34 @@ def test_localcloud_imports_with_only_the_runtime_requirements():
 
 
 def test_batch_and_tag_share_one_port_told_apart_by_the_signed_service(monkeypatch):
-    # GIVEN the SDK's Batch and Tag clients pointed at the same local cloud
-    from shared.cloud import batch_client, tag_client
+    # GIVEN the functions' Batch and Tag clients, and the SDK's (the tools'), pointed at the same local cloud
+    from tencentcloud.batch.v20170312 import batch_client as sdk_batch
+    from tencentcloud.batch.v20170312 import models as batch_models
+
+    from shared.cloud import batch_client, client_profile, credentials, tag_client
 
     for key, value in CREDENTIALS.items():
         monkeypatch.setenv(key, value)
+    resource = "qcs::batch:ap-shanghai:uin/100000000001:job/job-port0001"
     with running() as cloud:
         cloud.batch.add_job("job-port0001", "FAILED", region="ap-shanghai")
-        from tencentcloud.batch.v20170312 import models as batch_models
-        from tencentcloud.tag.v20180813 import models as tag_models
-
+        # WHEN each calls its API
+        job = batch_client("ap-shanghai", endpoint=cloud.base_url).call(
+            "DescribeJob", {"JobId": "job-port0001"}
+        )
+        tags = tag_client("ap-shanghai", endpoint=cloud.base_url).call(
+            "GetResources", {"ResourceList": [resource]}
+        )
         describe = batch_models.DescribeJobRequest()
         describe.JobId = "job-port0001"
-        resources = tag_models.GetResourcesRequest()
-        resources.ResourceList = ["qcs::batch:ap-shanghai:uin/100000000001:job/job-port0001"]
-        # WHEN each calls its API
-        job = batch_client("ap-shanghai", endpoint=cloud.base_url).DescribeJob(describe)
-        tags = tag_client("ap-shanghai", endpoint=cloud.base_url).GetResources(resources)
+        sdk = sdk_batch.BatchClient(credentials(), "ap-shanghai", client_profile(cloud.base_url))
+        sdk_job = sdk.DescribeJob(describe)
     # THEN each reached its own fake
-    assert job.JobState == "FAILED" and tags.ResourceTagMappingList == []
+    assert job["JobState"] == sdk_job.JobState == "FAILED" and tags["ResourceTagMappingList"] == []
     assert [(c.service, c.action) for c in cloud.api_calls] == [
         ("batch", "DescribeJob"),
         ("tag", "GetResources"),
+        ("batch", "DescribeJob"),
     ]
 
 

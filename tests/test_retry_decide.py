@@ -119,19 +119,18 @@ def _api(clock):
     return BatchApi(client, Caller(deadline))
 
 
-def test_an_ok_answer_that_is_not_json_is_a_transient_error_through_the_real_sdk():
+def test_an_ok_answer_that_is_not_json_is_a_transient_error_through_the_real_client():
     # GIVEN a 200 answer with an HTML body (a proxy in the way), for good
     clock = FakeClock()
     backend = BatchBackend()
     api = _api(clock)
-    with fake_batch_api(backend) as mock:
-        mock.replace(
-            "POST", "https://batch.tencentcloudapi.com/", body="<html>ok?</html>", content_type="text/html"
-        )
+    with fake_batch_api(backend) as fake:
+        fake.answer_with(200, "text/html", "<html>ok?</html>")
         # WHEN DescribeJob is called
         with pytest.raises(ApiError) as caught:
             api.describe_job("job-1")
-    # THEN the SDK names the decoding error, which counts as transient, after backing off on the fake clock
+    # THEN the client names the decoding error as the SDK does, which counts as transient, after
+    # backing off on the fake clock
     assert caught.value.code == "JSONDecodeError" and caught.value.transient
     assert 0 < clock.now - 1000.0 < 17
 

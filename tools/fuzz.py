@@ -46,7 +46,6 @@ from tests.fakes.batch.scenario import sample_cloud, sample_jobs
 from tests.fakes.chat import CHANNELS, ChatBackend, channel_env, fake_chat
 from tests.fakes.cmq import ENDPOINT as CMQ_ENDPOINT
 from tests.fakes.cmq import CmqBackend, fake_cmq_api
-from tests.fakes.loopback import LOOPBACK_URLS
 from tests.helpers import FUNCTIONS, load_handler
 from tests.strategies import (
     BUILDERS,
@@ -363,11 +362,10 @@ class Harness:
     @contextlib.contextmanager
     def _fakes(self) -> Iterator[None]:
         with (
-            fake_batch_api(self.batch) as batch,
+            fake_batch_api(self.batch),
             fake_cmq_api(self.cmq, CMQ_ENDPOINT, CMQ_SECRET_KEY),
             fake_chat(self.chat),
         ):
-            batch.add_passthru(LOOPBACK_URLS)  # the queue and the robots answer on loopback
             yield
 
     def run(self, function: str, case: Case, limit_ms: int = LIMIT_MS) -> Verdict:

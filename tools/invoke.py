@@ -30,7 +30,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+if TYPE_CHECKING:
+    from shared.tcapi import ApiClient
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ("alert_failures", "retry_interrupted", "log_node_churn")
@@ -214,7 +217,9 @@ def tag_api_at(local: str) -> Iterator[None]:
 
     real = cloud.tag_client
 
-    def local_tag_client(region: str, *, endpoint: str = "", timeout_s: int = 10, cred: Any = None) -> Any:
+    def local_tag_client(
+        region: str, *, endpoint: str = "", timeout_s: float = 10, cred: Any = None
+    ) -> ApiClient:
         return real(region, endpoint=endpoint or local, timeout_s=timeout_s, cred=cred)
 
     cloud.forget_clients()

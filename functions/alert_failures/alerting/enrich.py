@@ -1,12 +1,11 @@
 """ALERT_ENRICH=1: DescribeJob / DescribeTask add the state reason, exit codes and failing instances.
 
-The SDK is imported here, inside the calls, so that without this setting it is never loaded.
+The API client (shared.tcapi) is imported inside the calls, so that without this setting it is never loaded.
 Any failure leaves the alert as it was: enrichment is a nice-to-have, the alert is not.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from shared.log import JsonLogger
@@ -25,11 +24,6 @@ MIN_TIME_S = 3.0  # keep enough time for the deliveries themselves
 CALL_TIMEOUT_S = 2  # a Describe call answers fast or not at all
 CALLS_PER_JOB = 1 + MAX_TASKS
 TIME_SHARE = 0.5  # enrichment may use at most this share of the time left: the alerts come first
-
-
-def _as_dict(model: Any) -> dict[str, Any]:
-    data = json.loads(model.to_json_string())
-    return data if isinstance(data, dict) else {}
 
 
 def _int(value: Any) -> Any:
@@ -55,28 +49,21 @@ class _Timed:
         self._deadline = deadline
         self._timeout_s = timeout_s
 
-    def __getattr__(self, action: str) -> Any:
-        call = getattr(self._client, action)
+    def call(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The client's call, started only while its timeout fits."""
+        from shared.cloud import set_request_timeout
 
-        def timed(*args: Any) -> Any:
-            from shared.cloud import set_request_timeout
-
-            if self._deadline.remaining_s() < max(self._timeout_s, MIN_SEND_S):
-                raise _NoTimeLeft(action)
-            # The client is the instance's, kept across invocations: its timeout is set per call.
-            set_request_timeout(self._client, self._timeout_s)
-            return call(*args)
-
-        return timed
+        if self._deadline.remaining_s() < max(self._timeout_s, MIN_SEND_S):
+            raise _NoTimeLeft(action)
+        # The client is the instance's, kept across invocations: its timeout is set per call.
+        set_request_timeout(self._client, self._timeout_s)
+        answer: dict[str, Any] = self._client.call(action, params)
+        return answer
 
 
 def describe(client: Any, group: Group) -> Enrichment:
     """DescribeJob, then DescribeTask for the group's tasks (or the job's failed ones)."""
-    from tencentcloud.batch.v20170312 import models
-
-    request = models.DescribeJobRequest()
-    request.JobId = group.key.id
-    job = _as_dict(client.DescribeJob(request))
+    job = client.call("DescribeJob", {"JobId": group.key.id})
     failed_tasks = tuple(
         str(t.get("TaskName"))
         for t in job.get("TaskSet") or []
@@ -86,11 +73,9 @@ def describe(client: Any, group: Group) -> Enrichment:
     instances: list[FailedInstance] = []
     total = 0
     for name in names[:MAX_TASKS]:
-        task_request = models.DescribeTaskRequest()
-        task_request.JobId = group.key.id
-        task_request.TaskName = name
-        task_request.Limit = DESCRIBE_TASK_LIMIT
-        task = _as_dict(client.DescribeTask(task_request))
+        task = client.call(
+            "DescribeTask", {"JobId": group.key.id, "TaskName": name, "Limit": DESCRIBE_TASK_LIMIT}
+        )
         for item in task.get("TaskInstanceSet") or []:
             if not isinstance(item, dict) or item.get("TaskInstanceState") not in FAILED_STATES:
                 continue

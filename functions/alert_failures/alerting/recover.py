@@ -2,12 +2,11 @@
 
 retry_interrupted keeps its ledger as a tag on the job (RETRY_TAG_KEY, `<attempt>/<status>/<marker>`):
 a JOB_SUCCEED of a job with that tag means an automatic retry worked. A job without it sends nothing.
-The SDK is imported here, inside the calls: without this setting it is never loaded.
+The API client (shared.tcapi) is imported inside the calls: without this setting it is never loaded.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 from shared.errors import ConfigError
@@ -50,11 +49,7 @@ def ledger_entry(value: str) -> Optional[tuple[int, str]]:
 
 def job_tags(client: Any, job_id: str) -> dict[str, str]:
     """DescribeJob's `Tags: [{Key, Value}]` as a dict."""
-    from tencentcloud.batch.v20170312 import models
-
-    request = models.DescribeJobRequest()
-    request.JobId = job_id
-    data = json.loads(client.DescribeJob(request).to_json_string())
+    data = client.call("DescribeJob", {"JobId": job_id})
     tags = data.get("Tags") if isinstance(data, dict) else None
     return {
         str(t.get("Key")): str(t.get("Value") or "")
@@ -85,7 +80,7 @@ def find_recoveries(groups: list[Group], config: AlertConfig, deadline: Deadline
             tags = job_tags(client, group.key.id)
         except ConfigError:
             raise  # no credentials, a bad BATCH_ENDPOINT: every record's problem, as everywhere
-        except Exception as exc:  # the SDK's errors, network errors
+        except Exception as exc:  # the API's errors (TencentCloudSDKException), network errors
             code = str(getattr(exc, "code", "") or "")
             fields = {"group": str(group.key), "error": type(exc).__name__, "code": code or None}
             if code.startswith(_JOB_ERRORS):

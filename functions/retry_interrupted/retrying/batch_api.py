@@ -1,10 +1,10 @@
-"""The Batch calls retry_interrupted makes, through the official SDK, with parsed answers."""
+"""The Batch calls retry_interrupted makes (shared.tcapi, the SDK's request shapes), with parsed answers."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable, NamedTuple, Optional
 
-from .calls import Caller, as_dict
+from .calls import Caller
 from .rules import FailedInstance
 
 FAILED = "FAILED"
@@ -74,29 +74,20 @@ class BatchApi:
 
     def describe_job(self, job_id: str) -> JobView:
         """The job's state, end time, failed tasks and tags."""
-        from tencentcloud.batch.v20170312 import models
-
-        request = models.DescribeJobRequest()
-        request.JobId = job_id
         response = self.caller.call(
-            "DescribeJob", lambda: self.client.DescribeJob(request), client=self.client
+            "DescribeJob", lambda: self.client.call("DescribeJob", {"JobId": job_id}), client=self.client
         )
-        return _job_view(job_id, as_dict(response))
+        return _job_view(job_id, response)
 
     def failed_instances(self, job_id: str, task_names: Iterable[str]) -> list[FailedInstance]:
         """Every failed instance of the given tasks, with exit code and reason (for RETRY_RULES)."""
-        from tencentcloud.batch.v20170312 import models
-
         out: list[FailedInstance] = []
         for task_name in task_names:
             offset = 0
             for _ in range(MAX_TASK_PAGES):
-                request = models.DescribeTaskRequest()
-                request.JobId = job_id
-                request.TaskName = task_name
-                request.Offset = offset
-                request.Limit = DESCRIBE_TASK_LIMIT
-                data = self._describe_task(request)
+                data = self._describe_task(
+                    {"JobId": job_id, "TaskName": task_name, "Offset": offset, "Limit": DESCRIBE_TASK_LIMIT}
+                )
                 page = [i for i in data.get("TaskInstanceSet") or [] if isinstance(i, dict)]
                 out += [
                     FailedInstance(
@@ -114,29 +105,26 @@ class BatchApi:
                     break
         return out
 
-    def _describe_task(self, request: Any) -> dict[str, Any]:
-        return as_dict(
-            self.caller.call("DescribeTask", lambda: self.client.DescribeTask(request), client=self.client)
+    def _describe_task(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.caller.call(
+            "DescribeTask", lambda: self.client.call("DescribeTask", request), client=self.client
         )
 
     def retry_jobs(self, job_ids: list[str]) -> None:
         """RetryJobs for at most 100 jobs (the caller batches)."""
-        from tencentcloud.batch.v20170312 import models
-
         if not 0 < len(job_ids) <= RETRY_JOBS_LIMIT:
             raise ValueError(f"RetryJobs takes 1 to {RETRY_JOBS_LIMIT} job ids, not {len(job_ids)}")
-        request = models.RetryJobsRequest()
-        request.JobIds = list(job_ids)
+        request = {"JobIds": list(job_ids)}
         self.caller.call(
-            "RetryJobs", lambda: self.client.RetryJobs(request), mutating=True, client=self.client
+            "RetryJobs", lambda: self.client.call("RetryJobs", request), mutating=True, client=self.client
         )
 
     def terminate_job(self, job_id: str) -> None:
         """TerminateJob: asynchronous; releases the instances a FAILED_INTERRUPTED job keeps."""
-        from tencentcloud.batch.v20170312 import models
-
-        request = models.TerminateJobRequest()
-        request.JobId = job_id
+        request = {"JobId": job_id}
         self.caller.call(
-            "TerminateJob", lambda: self.client.TerminateJob(request), mutating=True, client=self.client
+            "TerminateJob",
+            lambda: self.client.call("TerminateJob", request),
+            mutating=True,
+            client=self.client,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, TypeVar
 
 from shared.cloud import set_request_timeout
@@ -14,9 +13,11 @@ T = TypeVar("T")
 
 # Worth another try: throttling, the service's own trouble, and no (or no readable) answer.
 _TRANSIENT_PREFIXES = ("RequestLimitExceeded", "InternalError", "ClientNetworkError", "ServerNetworkError")
-# The SDK reports an unreadable body (an HTML error page from a proxy, a cut answer) by the name of
-# the Python exception it caught while decoding it.
-_MALFORMED_BODY = frozenset({"JSONDecodeError", "KeyError", "TypeError", "ValueError", "AttributeError"})
+# An unreadable body (an HTML error page from a proxy, a cut answer) is reported by the name of the
+# Python exception met while decoding it, as the SDK's clients do (shared.tcapi keeps that).
+_MALFORMED_BODY = frozenset(
+    {"JSONDecodeError", "KeyError", "TypeError", "ValueError", "AttributeError", "RecursionError"}
+)
 # Throttling means the call was not carried out: the only error after which a state-changing call
 # (RetryJobs, TerminateJob) may be sent again. After a lost or unreadable answer it may have taken
 # effect, so the next delivery's DescribeJob decides instead.
@@ -41,14 +42,8 @@ def is_state_error(code: str) -> bool:
     return code.startswith(_STATE_PREFIXES)
 
 
-def as_dict(model: Any) -> dict[str, Any]:
-    """An SDK response model as the API's JSON object (field names as Tencent spells them)."""
-    data = json.loads(model.to_json_string())
-    return data if isinstance(data, dict) else {}
-
-
 class Caller:
-    """Runs SDK calls: transient errors are retried with equal-jitter backoff until time runs out."""
+    """Runs API calls: transient errors are retried with equal-jitter backoff until time runs out."""
 
     def __init__(self, deadline: Deadline, *, max_tries: int = MAX_TRIES) -> None:
         self.deadline = deadline

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple, Optional, Protocol
 
-from .calls import Caller, as_dict
+from .calls import Caller
 
 PENDING = "pending"
 TERMINATING = "terminating"
@@ -91,13 +91,10 @@ class TagLedger:
 
     def read(self, region: str, job_id: str) -> Optional[Entry]:
         """The job's entry from its tags."""
-        from tencentcloud.tag.v20180813 import models
-
         resource = job_resource(region, self.uin, job_id)
-        request = models.GetResourcesRequest()
-        request.ResourceList = [resource]
+        request = {"ResourceList": [resource]}
         client = self._client_for(region)
-        data = as_dict(self._caller.call("GetResources", lambda: client.GetResources(request), client=client))
+        data = self._caller.call("GetResources", lambda: client.call("GetResources", request), client=client)
         for mapping in data.get("ResourceTagMappingList") or []:
             if not isinstance(mapping, dict) or mapping.get("Resource") != resource:
                 continue
@@ -108,13 +105,11 @@ class TagLedger:
 
     def write(self, region: str, job_id: str, entry: Entry) -> None:
         """Replace the tag's value (ModifyResourceTags binds the key when the job does not have it yet)."""
-        from tencentcloud.tag.v20180813 import models
-
-        request = models.ModifyResourceTagsRequest()
-        request.Resource = job_resource(region, self.uin, job_id)
-        tag = models.Tag()
-        tag.TagKey = self.key
-        tag.TagValue = entry.encode()
-        request.ReplaceTags = [tag]
+        request = {
+            "Resource": job_resource(region, self.uin, job_id),
+            "ReplaceTags": [{"TagKey": self.key, "TagValue": entry.encode()}],
+        }
         client = self._client_for(region)
-        self._caller.call("ModifyResourceTags", lambda: client.ModifyResourceTags(request), client=client)
+        self._caller.call(
+            "ModifyResourceTags", lambda: client.call("ModifyResourceTags", request), client=client
+        )

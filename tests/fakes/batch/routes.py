@@ -1,32 +1,39 @@
-"""The Batch fake behind `responses` (the SDK's requests), or as localcloud's callback on loopback."""
+"""The Batch fake: on loopback for the functions (shared.tcapi), behind `responses` for the tools (the
+SDK's requests)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, nullcontext
+from typing import Any, Optional
 
 import responses
 
 from localcloud.batch import DEFAULT_ENDPOINT, VERSION, batch_callback
-from localcloud.tencent import tencent_callback
+from localcloud.tencent import Answer, tencent_callback
 
+from ..intercept import intercept
+from ..loopback import session_server
 from .backend import BatchBackend
 
 __all__ = [
     "DEFAULT_ENDPOINT",
+    "SERVER",
     "VERSION",
+    "FakeBatchApi",
     "batch_callback",
     "fake_batch_api",
     "register_batch",
     "tencent_callback",
 ]
 
+SERVER = session_server("batch", keep_alive=True)  # as the API: a warm instance reuses its connection
+
 
 def register_batch(
     mock: responses.RequestsMock, backend: BatchBackend, endpoint: str = DEFAULT_ENDPOINT
 ) -> None:
-    """Route POST <endpoint>/ to the fake Batch API."""
+    """Route the SDK's POST <endpoint>/ to the fake Batch API (the tools' SDK clients)."""
     mock.add_callback(
         responses.POST,
         f"{endpoint.rstrip('/')}/",
@@ -34,15 +41,42 @@ def register_batch(
     )
 
 
+class FakeBatchApi:
+    """The fake Batch API a block talks to; `answer_with` makes it answer every call the same way."""
+
+    def __init__(self, backend: BatchBackend) -> None:
+        self.backend = backend
+        self.fixed: Optional[Answer] = None
+        self._callback = batch_callback(backend)
+
+    def answer_with(self, status: int, content_type: str, body: str) -> None:
+        """Answer every following call with this status and body (a proxy's page, a cut answer)."""
+        self.fixed = (status, {"Content-Type": content_type}, body)
+
+    def __call__(self, request: Any) -> Answer:
+        if self.fixed is not None:
+            return self.fixed
+        return self._callback(request)
+
+
 @contextmanager
 def fake_batch_api(
     backend: BatchBackend, *, endpoint: str = DEFAULT_ENDPOINT, tag: Any = None
-) -> Iterator[responses.RequestsMock]:
-    """Intercept the Batch API (and the Tag API, given a TagBackend) for the duration of the block."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        register_batch(mock, backend, endpoint)
-        if tag is not None:
-            from tests.fakes.tag import register_tag
+) -> Iterator[FakeBatchApi]:
+    """The functions' Batch calls to `endpoint` (and Tag calls, given a TagBackend) answered by the
+    fakes on loopback, for the block."""
+    from shared import cloud
 
-            register_tag(mock, tag)
-        yield mock
+    api = FakeBatchApi(backend)
+    if tag is not None:
+        from tests.fakes.tag import fake_tag_api
+
+        tags: Any = fake_tag_api(tag)
+    else:
+        tags = nullcontext()
+    cloud.forget_clients()
+    try:
+        with SERVER.mount({"/": api}), intercept(endpoint, SERVER), tags:
+            yield api
+    finally:
+        cloud.forget_clients()
