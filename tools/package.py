@@ -38,8 +38,10 @@ ALWAYS = ("certifi",)
 # What each function's code can import of the runtime requirements: the SDK services it calls
 # (None: no SDK, and so no requests either).
 SDK_SERVICES: dict[str, Optional[frozenset[str]]] = {
-    "alert_failures": frozenset({"batch"}),  # ALERT_ENRICH's DescribeJob / DescribeTask
-    "retry_interrupted": frozenset({"batch", "tag"}),
+    # Batch and Tag are called through shared/tcapi.py: the SDK's common package only (its error type,
+    # and the credential chain off SCF).
+    "alert_failures": frozenset(),  # ALERT_ENRICH's DescribeJob / DescribeTask
+    "retry_interrupted": frozenset(),
     "log_node_churn": None,
 }
 
