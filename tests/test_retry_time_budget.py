@@ -94,3 +94,15 @@ def test_every_request_timeout_fits_in_the_time_left(env):
     assert len(timeouts) == len(sent) >= 4
     for at, seconds in timeouts:
         assert (at - started) + seconds <= 3.0 - 0.5 + 0.05
+
+
+def test_the_default_jitter_is_uniform_in_the_unit_interval():
+    from retrying.timing import DEFAULT, jitter
+
+    draws = [jitter() for _ in range(20_000)]
+    assert DEFAULT.random is jitter
+    assert all(0.0 <= x < 1.0 for x in draws)
+    # each tenth of the interval gets its share (10% +- 1.5%: about 7 standard deviations)
+    counts = [sum(1 for x in draws if k / 10 <= x < (k + 1) / 10) for k in range(10)]
+    assert all(1700 <= c <= 2300 for c in counts), counts
+    assert len(set(draws)) > 19_900
