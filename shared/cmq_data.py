@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import os
 import time
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import urlencode, urlparse
 
 from .digest import hmac_sha256
 from .errors import BatchEventsError, ConfigError
 from .http import HttpError, post
+from .record import NamedTuple
 
 PATH = "/v2/index.php"
 MAX_BATCH = 16

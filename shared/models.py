@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import cached_property, partial
-from typing import Any, Mapping, NamedTuple, Optional
+from typing import Any, Mapping, Optional
 
 from .catalogue import Category, EventName
+from .record import NamedTuple
 
 # The canonical text of an event, for its fingerprint: keys sorted, no spaces. Built once (json.dumps
 # with these options would build an encoder per call, costing as much as the encoding).

@@ -8,7 +8,7 @@ the queue's visibility timeout, and the queue's dead-letter policy (MaxReceiveCo
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, NamedTuple, Optional
+from typing import Any, Mapping, Optional
 
 from .capture import capture_raw
 from .cmq_data import MAX_BATCH, CmqDataClient, CmqError, QueueMessage
@@ -18,6 +18,7 @@ from .errors import ConfigError
 from .invocation import Invocation
 from .log import JsonLogger
 from .models import SourceRecord
+from .record import NamedTuple
 from .settings import env_int, env_str
 
 RECEIVE_SLACK_S = 5.0  # beyond the long poll, what a receive may take to answer

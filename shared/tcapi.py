@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Mapping, NamedTuple, Optional
+from typing import Any, Mapping, Optional
 
 from .digest import hmac_sha256, sha256
 from .http import HttpError, host_header, post
+from .record import NamedTuple
 
 ALGORITHM = "TC3-HMAC-SHA256"
 CONTENT_TYPE = "application/json"  # exactly what the SDK sends and signs for a POST

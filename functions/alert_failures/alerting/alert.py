@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Optional
+from typing import TYPE_CHECKING, Optional
 
 from shared.models import BatchEvent
+from shared.record import NamedTuple
 
 from .clip import clip_chars
 from .grouping import JOB, Group, GroupKey

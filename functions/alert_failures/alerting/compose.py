@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable
+
+from shared.record import NamedTuple
 
 from . import escape
 from .alert import Alert, Item

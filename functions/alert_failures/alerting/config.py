@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Mapping, NamedTuple, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 from urllib.parse import urlparse
 
 from shared.catalogue import FAILURE_EVENTS, EventName
 from shared.errors import ConfigError
+from shared.record import NamedTuple
 from shared.settings import env_bool, env_choice, env_events, env_float, env_int, env_list, env_str
 
 from .mentions import Mentions, parse_mentions

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, Callable, Optional
 
 from shared.invocation import Invocation
+from shared.record import NamedTuple
 
 from .channels.base import Channel, Verdict
 

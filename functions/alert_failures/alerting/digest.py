@@ -8,7 +8,8 @@ as many as the channel's size limit allows, and "and N more".
 from __future__ import annotations
 
 from collections import Counter
-from typing import NamedTuple
+
+from shared.record import NamedTuple
 
 from .alert import Alert
 from .compose import Budget, Markup, counts_text

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Iterable, NamedTuple, Optional
+from typing import Iterable, Optional
 
 from shared.models import BatchEvent
-from shared.record import Record
+from shared.record import NamedTuple, Record
 
 from .clip import clip_chars
 

@@ -6,10 +6,10 @@ on it are symptoms. An event that names no compute-node instance is never folded
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from shared.catalogue import EventName
-from shared.record import Record
+from shared.record import NamedTuple, Record
 
 from .clip import clip_chars
 from .grouping import ENV, Group, GroupKey

@@ -6,7 +6,9 @@ all three the same way and keeps each within its size limit.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, TypeVar
+from typing import Callable, TypeVar
+
+from shared.record import NamedTuple
 
 from .alert import Alert
 from .compose import CLIPS, Budget, Markup, body_lines

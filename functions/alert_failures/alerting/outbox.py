@@ -6,7 +6,9 @@ so that a payload a channel missed brings back exactly those units' records.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+from shared.record import NamedTuple
 
 if TYPE_CHECKING:  # annotations only: a run without a storm or recoveries never imports those modules
     from .alert import Alert

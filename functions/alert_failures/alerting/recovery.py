@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import NamedTuple, Optional
+from typing import Optional
+
+from shared.record import NamedTuple
 
 from .alert import TEXT_CHARS, event_time
 from .clip import clip_chars

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from shared.catalogue import EventName, UnknownEventNameError, parse_event_names
 from shared.errors import ConfigError
 from shared.models import BatchEvent
+from shared.record import NamedTuple
 
 SETTING = "ALERT_SILENCES"
 KINDS = ("job", "env", "event", "region", "var")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import Any, Iterable, Optional
+
+from shared.record import NamedTuple
 
 from .calls import Caller
 from .rules import FailedInstance

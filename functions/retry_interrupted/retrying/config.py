@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping, NamedTuple, Optional
+from typing import Mapping, Optional
 
 from shared.catalogue import EventName
 from shared.errors import ConfigError
+from shared.record import NamedTuple
 from shared.settings import env_bool, env_choice, env_events, env_int, env_str
 
 from .rules import Rule, parse_rules

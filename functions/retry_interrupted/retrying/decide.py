@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import NamedTuple, Optional
+from typing import Optional
+
+from shared.record import NamedTuple
 
 from .batch_api import FAILED_INTERRUPTED, JobView
 from .ledger import DONE, PENDING, TERMINATING, Entry

@@ -11,7 +11,9 @@ no extra service and goes away with the job.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
+
+from shared.record import NamedTuple
 
 from .calls import Caller
 

@@ -13,9 +13,10 @@ or was lost with its node), `reason:<glob>` matches StateReason or StateDetailed
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Iterable, NamedTuple, Optional
+from typing import Iterable, Optional
 
 from shared.errors import ConfigError
+from shared.record import NamedTuple
 
 ACTIONS = ("retry", "exit")
 

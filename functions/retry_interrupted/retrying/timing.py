@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from shared.invocation import Invocation
+from shared.record import NamedTuple
 
 
 def jitter() -> float:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import parse_qsl, urlparse
+
+from shared.record import NamedTuple
 
 from ..config import AlertConfig, ChannelConfig
 from ..outbox import Outbox, Payload
