@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from shared.errors import ConfigError
+from shared.record import NamedTuple
 
 EVERYONE = "all"
 # A chat user id (WeCom userid, DingTalk userId, Feishu open_id/user_id, Slack member id): no
 # markup characters, so a configured value cannot inject anything either.
-_USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+# Patterns as text, compiled (and cached by `re`) on the first setting that names someone: a run
+# without mentions does not pay for them at cold start.
+_USER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 # DingTalk tells mobiles from user ids this way: a Chinese mobile number or an international +number.
-_MOBILE = re.compile(r"^(?:1[0-9]{10}|\+[0-9]{6,15})$")
-_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_MOBILE = r"^(?:1[0-9]{10}|\+[0-9]{6,15})$"
+_SLACK_ID = r"^[UW][A-Z0-9]{2,20}$"
 
 
 class Mentions(NamedTuple):
@@ -46,9 +48,9 @@ def parse_mentions(channel: str, setting: str, items: list[str]) -> Mentions:
     for item in items:
         if item.lower() in (EVERYONE, "@all", "channel", "everyone"):
             kind = "all"
-        elif channel == "dingtalk" and _MOBILE.match(item):
+        elif channel == "dingtalk" and re.match(_MOBILE, item):
             kind = "mobile"
-        elif _USER_ID.match(item) and (channel != "slack" or _SLACK_ID.match(item)):
+        elif re.match(_USER_ID, item) and (channel != "slack" or re.match(_SLACK_ID, item)):
             kind = "user id"
         else:
             raise ConfigError(f"{setting}: {item!r} is not 'all', a user id or a mobile number")
