@@ -37,7 +37,7 @@ from .tencent import Answer, error, service_of
 
 FUNCTIONS = ("alert_failures", "retry_interrupted", "log_node_churn")
 ACCOUNT_UIN = "100000000001"
-# Fake credentials: the SDK signs with them, the fakes check only that requests are signed.
+# Fake credentials: the functions sign with them, and the fakes check the signatures with them.
 CREDENTIALS = {
     "TENCENTCLOUD_SECRETID": "AKIDlocalcloud00000000000000000000",
     "TENCENTCLOUD_SECRETKEY": "localcloudSecretKey000000000000000",
@@ -75,6 +75,8 @@ class LocalCloud:
         self.all_samples = all_samples  # every job any sample names, from the start and after a reset
         self.batch = BatchBackend()
         self.tag = TagBackend()
+        keys = {CREDENTIALS["TENCENTCLOUD_SECRETID"]: CREDENTIALS["TENCENTCLOUD_SECRETKEY"]}
+        self.batch.secret_keys = self.tag.secret_keys = keys  # signatures checked, as the real APIs do
         self.cmq = CmqBackend(clock=WallClock())
         self.chat = ChatBackend()
         self.api_calls: list[ApiCall] = []

@@ -3,10 +3,14 @@ the calls seen and the faults a test switched on."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
+
+from tencentcloud.common.sign import Sign
 
 from .loopback import Reset
 
@@ -39,11 +43,13 @@ class Fault:
 
 
 class ScriptedFaults:
-    """The calls a fake API saw and the faults a test switched on."""
+    """The calls a fake API saw and the faults a test switched on; with `secret_keys` (secret id ->
+    key) set, every request's TC3 signature is checked with them, as the real API does."""
 
     def __init__(self) -> None:
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+        self.secret_keys: dict[str, str] = {}
 
     def script(self, code: str, *, action: str = "*", times: int = 1, kind: str = "error") -> None:
         """Switch on a fault for the next `times` calls of `action`."""
@@ -82,17 +88,52 @@ def service_of(headers: Any) -> str:
     return parts[2] if len(parts) == 4 else ""
 
 
+def signature_problem(headers: Any, body: bytes, secret_keys: dict[str, str]) -> Optional[tuple[str, str]]:
+    """(code, message) when the request's TC3-HMAC-SHA256 signature is not the one its secret key
+    gives, recomputed here with the SDK's own `Sign.sign_tc3`; None when it is, or when no keys are
+    known (the fake then checks only that the request is signed)."""
+    if not secret_keys:
+        return None
+    authorization = str(headers.get("Authorization", "") or "")
+    fields = dict(
+        part.strip().split("=", 1) for part in authorization.partition(" ")[2].split(",") if "=" in part
+    )
+    scope = fields.get("Credential", "").split("/")
+    if len(scope) != 4 or scope[3] != "tc3_request" or fields.get("SignedHeaders") != "content-type;host":
+        return "AuthFailure.SignatureFailure", f"not a TC3 authorization: {authorization[:80]!r}"
+    secret_id, date, service, _ = scope
+    if secret_id not in secret_keys:
+        return "AuthFailure.SecretIdNotFound", f"unknown secret id {secret_id!r}"
+    timestamp = str(headers.get("X-TC-Timestamp", ""))
+    if not timestamp.isdigit() or time.strftime("%Y-%m-%d", time.gmtime(int(timestamp))) != date:
+        return "AuthFailure.SignatureFailure", "the credential's date is not the timestamp's"
+    canonical = (
+        f"POST\n/\n\ncontent-type:{headers.get('Content-Type', '')}\nhost:{headers.get('Host', '')}\n\n"
+        f"content-type;host\n{hashlib.sha256(body).hexdigest()}"
+    )
+    to_sign = (
+        f"TC3-HMAC-SHA256\n{timestamp}\n{date}/{service}/tc3_request\n"
+        f"{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
+    )
+    if Sign.sign_tc3(secret_keys[secret_id], date, service, to_sign) != fields.get("Signature"):
+        return "AuthFailure.SignatureFailure", "the signature does not match the request"
+    return None
+
+
 def tencent_callback(backend: Any, version: str, dispatch: Dispatch) -> Callable[[Any], Answer]:
     """A callback that checks the TC3 request, applies scripted faults, then calls `dispatch`."""
 
     def callback(request: Any) -> Answer:
         headers = {k: v for k, v in request.headers.items()}
         action = headers.get("X-TC-Action", "")
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
-        params = json.loads(body or "{}")
+        raw = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        params = json.loads(raw.decode() or "{}")
         backend.calls.append((action, params, headers))
         if not headers.get("Authorization", "").startswith("TC3-HMAC-SHA256 Credential="):
             return error("AuthFailure.SignatureFailure", "the request is not signed with TC3-HMAC-SHA256")
+        problem = signature_problem(request.headers, raw, getattr(backend, "secret_keys", {}))
+        if problem is not None:
+            return error(*problem)
         if headers.get("X-TC-Version") != version:
             return error("InvalidParameter", f"version {headers.get('X-TC-Version')!r} is not {version}")
         fault = backend.take_fault(action)

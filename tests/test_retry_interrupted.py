@@ -40,6 +40,9 @@ def cloud(monkeypatch):
     monkeypatch.setenv("RETRY_LEDGER", "memory")
     clock = FakeClock()
     state = Cloud(BatchBackend(), TagBackend(), clock)
+    # the fakes check every signature with the role's key, as the real APIs do
+    keys = {SCF_ROLE_ENV["TENCENTCLOUD_SECRETID"]: SCF_ROLE_ENV["TENCENTCLOUD_SECRETKEY"]}
+    state.batch.secret_keys = state.tags.secret_keys = keys
 
     def sleep(seconds: float) -> None:
         state.sleeps.append(seconds)
@@ -729,3 +732,14 @@ def test_a_job_retried_by_someone_between_our_describe_and_terminate_is_not_term
     assert cloud.batch.jobs["job-two00001"].state == "RUNNING"
     assert cloud.batch.jobs["job-two00002"].terminations == 1
     assert summary["skipped"] == 1 and summary["retried"] == 1
+
+
+def test_the_fake_refuses_a_request_signed_with_another_key(cloud, monkeypatch, capsys):
+    # GIVEN role credentials whose key is not the one the fake Batch API knows for their id
+    monkeypatch.setenv("TENCENTCLOUD_SECRETKEY", "someoneElsesKey")
+    cloud.batch.add_job(JOB, "FAILED_INTERRUPTED")
+    # WHEN the handler runs
+    summary = invoke(load_event(INTERRUPTED))
+    # THEN the API refused the signature and nothing was changed
+    assert summary["retried"] == 0 and cloud.batch.actions() == ["DescribeJob"]
+    assert "AuthFailure.SignatureFailure" in capsys.readouterr().out

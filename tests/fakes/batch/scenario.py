@@ -32,6 +32,7 @@ def sample_jobs() -> dict[str, str]:
 def sample_backend() -> BatchBackend:
     """Each sample job FAILED_INTERRUPTED in its region; RetryJobs refuses that state, as documented."""
     backend = BatchBackend()
+    backend.secret_keys = {SCF_ROLE_ENV["TENCENTCLOUD_SECRETID"]: SCF_ROLE_ENV["TENCENTCLOUD_SECRETKEY"]}
     for job_id, region in sample_jobs().items():
         backend.add_job(job_id, region=region)
     return backend
