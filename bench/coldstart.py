@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,14 +43,16 @@ from .scenarios import (
 
 PROBE = (Path(__file__).parent / "probe.py").read_text(encoding="utf-8")
 BASELINE_CODE = "import json, base64"
-# Measured beside the cases, in the same rounds, to say what the figures leave out or cannot go under:
-# the Tencent SDK's own import (retry_interrupted's floor: the SDK the bundle is built on imports
-# requests), and what https adds to a cold start on the real endpoints (the cases talk plain http to
-# loopback fakes): importing ssl and making shared.http's verifying context (tls_setup less
-# http_import).
+# Measured beside the cases, in the same rounds, to say what the figures leave out or what they are
+# up against: the Tencent SDK's clients' own import (what retry_interrupted would start with if it
+# called Batch through them instead of shared/tcapi.py: they import requests), from the package's
+# folder with the SDK's Batch service added (SDK_PEER), and what https adds to a cold start on the real
+# endpoints (the cases talk plain http to loopback fakes): importing ssl and making shared.http's
+# verifying context (tls_setup less http_import).
+SDK_PEER = "retry_interrupted_with_sdk_clients"
 REFERENCES = {
     "sdk_import": (
-        "retry_interrupted",
+        SDK_PEER,
         "import json, base64\n"
         "from tencentcloud.common import credential\n"
         "from tencentcloud.batch.v20170312 import batch_client",
@@ -204,6 +207,7 @@ def cold_start(
     inside: dict[str, list[dict[str, float]]] = defaultdict(list)
     baseline = [python, *ISOLATED, "-c", BASELINE_CODE]
     _run(baseline, _env(None))
+    add_sdk_peer(python, root)
     references = {name: _reference(python, root, *spec) for name, spec in REFERENCES.items()}
     for command in references.values():
         _run(command, _env(None))
@@ -256,6 +260,31 @@ def cold_start(
             "pulled_in": pulled_in(texts, baseline_modules),
         }
     return out
+
+
+def _pinned(name: str) -> str:
+    """`name==version` as requirements-dev.txt pins it."""
+    for line in (package.ROOT / "requirements-dev.txt").read_text().splitlines():
+        if line.split("==", 1)[0].strip() == name:
+            return line.split("#", 1)[0].strip()
+    raise LookupError(f"{name} is not pinned in requirements-dev.txt")
+
+
+def add_sdk_peer(python: str, root: Path) -> Path:
+    """retry_interrupted's built folder with the SDK's Batch service added, byte-compiled like the
+    package: where the sdk_import reference runs (the SDK's `tencentcloud` is one regular package, so
+    its services must sit in the same folder as its common part)."""
+    peer = root / SDK_PEER
+    if peer.is_dir():
+        return peer
+    shutil.copytree(root / "retry_interrupted", peer)
+    with tempfile.TemporaryDirectory(prefix="bench-sdk-") as tmp:
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
+        wheel = _pinned("tencentcloud-sdk-python-batch")
+        subprocess.run([*pip, "--no-compile", "--target", tmp, wheel], check=True, capture_output=True)
+        shutil.copytree(Path(tmp) / "tencentcloud" / "batch", peer / "tencentcloud" / "batch")
+    package.compile_bytecode(peer / "tencentcloud" / "batch", python)
+    return peer
 
 
 def _reference(python: str, root: Path, function: str, code: str) -> list[str]:

@@ -265,10 +265,10 @@ def cold_figures(p: dict[str, Any]) -> list[Figure]:
         rows.append(
             figure(
                 section,
-                "floor: the Tencent SDK's import alone (credential, batch_client)",
+                "peer: the Tencent SDK's clients' import alone (credential, batch_client)",
                 r["ratio"],
                 "x",
-                note=f"{r['median_s'] * 1000:.0f} ms: retry_interrupted cannot start faster than this",
+                note=f"{r['median_s'] * 1000:.0f} ms before any work, which shared/tcapi.py avoids",
             )
         )
     if "tls_setup" in refs and "http_import" in refs:

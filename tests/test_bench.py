@@ -365,7 +365,7 @@ def test_churn_steps_split_the_handler_time_and_compare_with_the_hand_written_pe
     assert set(us) == set(STEP_LABELS)
 
 
-def test_cold_start_rows_name_the_sdk_floor_and_what_https_adds():
+def test_cold_start_rows_name_the_sdk_clients_peer_and_what_https_adds():
     cold = {
         "baseline_s": 0.020,
         "repeat": 3,
@@ -377,7 +377,7 @@ def test_cold_start_rows_name_the_sdk_floor_and_what_https_adds():
         },
     }
     rows = run.cold_figures({"cold_start": cold})
-    floor = next(r for r in rows if r["name"].startswith("floor"))
+    floor = next(r for r in rows if r["name"].startswith("peer: the Tencent SDK"))
     tls = next(r for r in rows if "https" in r["name"])
     assert floor["value"] == 5.0 and "100 ms" in floor["note"] and floor["verdict"] == ""
     assert tls["value"] == pytest.approx(6.0) and tls["unit"] == "ms"
