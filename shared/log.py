@@ -112,6 +112,11 @@ class JsonLogger:
         self._stream = stream
         self._secrets = secret_values(env)
 
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values this logger removes (read from the environment once, when it was made)."""
+        return self._secrets
+
     def log(self, level: str, message: str, **fields: Any) -> None:
         """Write one line: level, message, function, request id, then the fields."""
         self.write(level, message, fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any, Mapping
 
 from .capture import capture_raw
@@ -31,7 +32,25 @@ def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[st
     A timer event polls this function's queue; a function-URL request is an HTTP push (the answer
     is the HTTP response); anything else is the CMQ-topic trigger event or a bare Batch message,
     for which the summary is returned and an exception raised only when a redelivery can help.
+
+    The cyclic garbage collector is paused for the invocation and resumed after it, even when it
+    raises. An invocation allocates an object graph per record (the parsed message, the event, its
+    line) that reference counting frees as it goes; what the collector adds is walking everything
+    still alive, again and again as the allocations pile up: 10-17% of log_node_churn's time at 10,000
+    records, for no garbage (the code makes no reference cycles on its path). Whatever cycles an
+    invocation leaves are collected once the collector runs again.
     """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _run(event, context, function=function, concern=concern)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[str, Any]:
     invocation = Invocation.from_context(context)
     log = JsonLogger(function, invocation.request_id)
     # Each path's module (and the HTTP client the queue path needs) is imported on that path only:
@@ -39,11 +58,11 @@ def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[st
     if is_timer_event(event):
         from .poller import poll_queue
 
-        return scrubbed(poll_queue(concern, invocation, log))
+        return scrubbed(poll_queue(concern, invocation, log), log.secrets)
     if is_http_event(event):
         from .push import handle_push
 
-        return scrubbed(handle_push(event, concern, invocation, log))
+        return scrubbed(handle_push(event, concern, invocation, log), log.secrets)
     records = event.get("Records") if isinstance(event, Mapping) else None
     capture_raw("cmq_record", records if isinstance(records, list) else [event], log)
     parsed = parse_trigger_event(event, env_list("BATCH_TOPIC_NAMES"))
@@ -54,5 +73,8 @@ def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[st
             reason=outcome.retry_reason,
             records=sorted(outcome.retry_records),
         )
-        raise RetryableFailure(scrubbed(outcome.retry_reason or "handling failed; a retry can help"))
-    return scrubbed(summary)
+        raise RetryableFailure(
+            scrubbed(outcome.retry_reason or "handling failed; a retry can help", log.secrets)
+        )
+    # The logger's scan of the environment, not a second one: one per invocation.
+    return scrubbed(summary, log.secrets)
