@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
+from churn.records import is_churn_event, node_event_record
 from churn.summary import Churn, rate, spread
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.catalogue import EventName
+from shared.envelope import parse_trigger_event
 from tests.helpers import json_lines, load_event, load_handler
 
 _TICKS = itertools.count()
@@ -222,3 +226,51 @@ def test_median_is_what_statistics_computes(values):
 
     known = sorted(values)
     assert median(known) == statistics.median(known)
+
+
+def _churn_state(churn):
+    return (churn.duplicates, churn.seen, churn.summaries(), {k: repr(v) for k, v in churn.envs.items()})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "name": st.sampled_from(sorted(n.value for n in EventName if n.value.startswith("COMPUTE_"))),
+                "env": st.sampled_from(["env-a", "env-b", "", "  ", None]),
+                "node": st.sampled_from(["node-1", "node-2", "", None]),
+                "instance": st.sampled_from(["ins-1", "", None]),
+                "time": st.sampled_from(
+                    ["2026-11-20T08:35:00Z", "2026-11-20T08:35:00.5+08:00", "soon", None]
+                ),
+                "created": st.sampled_from(["2026-11-20T08:30:00Z", "2026-11-20T09:00:00Z", None]),
+                "env_name": st.sampled_from(["render", " ", None]),
+            }
+        ),
+        max_size=12,
+    )
+)
+def test_the_functions_own_records_count_as_add_counts_them(items):
+    # GIVEN node events as the envelope reads them (blank texts, missing nodes and times, repeats)
+    entries = []
+    for item in items:
+        batch = {"EnvId": item["env"], "EnvName": item["env_name"], "ComputeNodeId": item["node"]}
+        batch |= {"ComputeNodeInstanceId": item["instance"], "ResourceCreatedTime": item["created"]}
+        entry = {
+            "EventName": item["name"],
+            "EventTime": item["time"],
+            "Region": "ap-guangzhou",
+            "Batch": batch,
+        }
+        entries.append({k: v for k, v in entry.items() if v is not None})
+    body = json.dumps({"Events": entries}) if entries else json.dumps({"Events": [{"EventName": "X"}]})
+    parsed = parse_trigger_event({"Records": [{"CMQ": {"msgId": "m-1", "msgBody": body}}]})
+    records = [node_event_record(e) for e in parsed.known_events if is_churn_event(e)]
+    # WHEN they are counted by add (the report's way) and by add_own (the function's)
+    checked, own = Churn(), Churn()
+    added = [checked.add(r) for r in records]
+    owned = [own.add_own(r) for r in records]
+    # THEN the answers and the figures are the same
+    assert added == owned
+    assert _churn_state(checked) == _churn_state(own)

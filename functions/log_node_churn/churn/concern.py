@@ -23,7 +23,7 @@ def log_node_churn(parsed: ParsedInput, invocation: Invocation, log: JsonLogger)
         if not is_churn_event(event):
             continue
         record = node_event_record(event)
-        if not churn.add(record):
+        if not churn.add_own(record):
             # The same event delivered twice in one invocation: one line, so CLS counts stay true.
             log.info(
                 "duplicate node event skipped",

@@ -130,6 +130,27 @@ class EnvChurn(Record):
             if event == DELETING:
                 self.lifetimes.append(age)
 
+    def add_own(self, record: Mapping[str, Any], event: str, node: str) -> None:
+        """`add` for a record node_event_record built (see Churn.add_own), its node key given."""
+        self.counts[event] += 1
+        self.env_name = record["env_name"] or self.env_name
+        self.region = record["region"] or self.region
+        if not event.startswith(NODE_PREFIX):
+            return
+        self.nodes.add(node)
+        if event == ABNORMAL:
+            self.abnormal.add(node)
+        if event in (CREATED, CREATION_FAILED):
+            self.attempted.add(node)
+        if event == CREATION_FAILED:
+            self.failed.add(node)
+        age = record["node_age_s"]
+        if age is not None:
+            age = max(0.0, float(age))
+            self.ages.append(age)
+            if event == DELETING:
+                self.lifetimes.append(age)
+
     def figures(self) -> dict[str, Any]:
         """The churn_summary fields of this environment."""
         return {
@@ -203,6 +224,30 @@ class Churn(Record):
         if env is None:
             env = self.envs[env_id] = EnvChurn(env_id)
         env.add(record, event)
+        return True
+
+    def add_own(self, record: Mapping[str, Any]) -> bool:
+        """`add` for a record that node_event_record built in this run: its texts are stripped
+        strings or None (the envelope made them so), its age a finite number or None, and it has
+        no fingerprint, so no field is checked again (about 0.6-0.9 us of an event's 20-30). The
+        counting is `add`'s, which a test holds equal; records read back from an export, which
+        may hold anything, go through `add`."""
+        event = record["event"]
+        env_id = record["env_id"]
+        node = record["node_id"] or record["instance_id"]
+        moment = record["event_time"]
+        if moment is not None:
+            key = f"{event}|{env_id or ''}|{node or ''}|{moment}"
+        else:
+            key = f"{record['msg_id']}#{record['position']}"
+        if key in self.seen:
+            self.duplicates += 1
+            return False
+        self.seen.add(key)
+        env = self.envs.get(env_id)
+        if env is None:
+            env = self.envs[env_id] = EnvChurn(env_id)
+        env.add_own(record, event, node or f"?{key}")
         return True
 
     def summaries(self) -> list[dict[str, Any]]:
