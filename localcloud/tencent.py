@@ -88,6 +88,9 @@ def service_of(headers: Any) -> str:
     return parts[2] if len(parts) == 4 else ""
 
 
+MAX_SKEW_S = 300  # the API refuses a signature whose timestamp is further off (AuthFailure.SignatureExpire)
+
+
 def signature_problem(headers: Any, body: bytes, secret_keys: dict[str, str]) -> Optional[tuple[str, str]]:
     """(code, message) when the request's TC3-HMAC-SHA256 signature is not the one its secret key
     gives, recomputed here with the SDK's own `Sign.sign_tc3`; None when it is, or when no keys are
@@ -107,6 +110,8 @@ def signature_problem(headers: Any, body: bytes, secret_keys: dict[str, str]) ->
     timestamp = str(headers.get("X-TC-Timestamp", ""))
     if not timestamp.isdigit() or time.strftime("%Y-%m-%d", time.gmtime(int(timestamp))) != date:
         return "AuthFailure.SignatureFailure", "the credential's date is not the timestamp's"
+    if abs(time.time() - int(timestamp)) > MAX_SKEW_S:
+        return "AuthFailure.SignatureExpire", f"the request's timestamp is more than {MAX_SKEW_S} s off"
     canonical = (
         f"POST\n/\n\ncontent-type:{headers.get('Content-Type', '')}\nhost:{headers.get('Host', '')}\n\n"
         f"content-type;host\n{hashlib.sha256(body).hexdigest()}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from typing import Any, Callable, Mapping, Optional
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from .digest import sha256
 from .errors import ConfigError
@@ -61,15 +61,29 @@ def credentials(env: Optional[Mapping[str, str]] = None) -> Any:
 
 
 def parse_endpoint(value: str) -> tuple[str, Optional[str]]:
-    """An endpoint setting as (protocol, host[:port]): a bare host means https."""
+    """An endpoint setting as (protocol, host[:port]): a bare host means https.
+
+    Only a scheme, a host and a port: the API is at `/` and the signature covers that path and the
+    Host header, so a path, a query or a fragment would be sent unsigned or signed wrong, and
+    credentials in the URL would end up in error messages. Each is a ConfigError.
+    """
     text = value.strip()
     if not text:
         return "https", None
-    if "://" not in text:
-        return "https", text.rstrip("/")
-    parsed = urlparse(text)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    url = text if "://" in text else f"https://{text}"
+    try:
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 - read for its ValueError on a port that is no number in range
+    except ValueError:
+        raise ConfigError(f"endpoint {value!r} has no valid host and port") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(f"endpoint {value!r} is neither a host nor an http(s)://host[:port] URL")
+    if "@" in parsed.netloc:
+        raise ConfigError("an endpoint must not carry credentials (user:password@): give only host[:port]")
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment or url.endswith(("?", "#")):
+        raise ConfigError(
+            f"endpoint {value!r} has a path, query or fragment: give only http(s)://host[:port]"
+        )
     return parsed.scheme, parsed.netloc
 
 

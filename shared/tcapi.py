@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from _thread import _local  # threading.local itself, without importing threading
 from typing import Any, Mapping, Optional
 
 from .digest import hmac_sha256, sha256
@@ -44,6 +45,10 @@ class Credentials(NamedTuple):
     def get_credential_info(self) -> tuple[str, str, Optional[str]]:
         """What the SDK's credential classes answer with: (secret id, secret key, token)."""
         return self.secret_id, self.secret_key, self.token
+
+    def __repr__(self) -> str:  # a traceback or a test report must not show the key
+        token = "'***'" if self.token else "None"
+        return f"Credentials(secret_id={self.secret_id!r}, secret_key='***', token={token})"
 
 
 def _hex(data: bytes) -> str:
@@ -90,7 +95,8 @@ class ApiClient:
     """One service's API in one region: `call(action, params)` answers the `Response` object.
 
     `timeout_s` bounds each whole request (connecting, TLS, sending, reading); callers cut it to
-    their time left before each call (shared.cloud.set_request_timeout). Connections are kept by
+    their time left before each call (shared.cloud.set_request_timeout), per thread: the client is
+    the instance's, and one thread's cut never shortens another's call. Connections are kept by
     shared/http.py across invocations, so a warm instance makes no new TLS handshake.
     """
 
@@ -111,9 +117,19 @@ class ApiClient:
         self.credential = credential
         self.host = host or f"{service}.tencentcloudapi.com"
         self.url = f"{scheme}://{self.host}/"
-        self.timeout_s = float(timeout_s)
+        self.default_timeout_s = float(timeout_s)
+        self._per_thread = _local()
         # What the Host header will say (a default port dropped): the signature covers it.
         self.signed_host = host_header(self.url)
+
+    @property
+    def timeout_s(self) -> float:
+        """The timeout of this thread's next call: the one it set, else the client's."""
+        return float(getattr(self._per_thread, "timeout_s", self.default_timeout_s))
+
+    @timeout_s.setter
+    def timeout_s(self, seconds: float) -> None:
+        self._per_thread.timeout_s = float(seconds)
 
     def headers(self, action: str, body: bytes, timestamp: int) -> dict[str, str]:
         """Every header of the request but Host, Content-Length and the transport's own."""
@@ -142,13 +158,23 @@ class ApiClient:
         return headers
 
     def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The API's `Response` object for `action`, or TencentCloudSDKException (codes as the SDK's)."""
-        body = json.dumps(dict(params)).encode("ascii")  # the SDK's json.dumps: ASCII, escapes kept
-        headers = self.headers(action, body, int(time.time()))
+        """The API's `Response` object for `action`, or TencentCloudSDKException (codes as the SDK's).
+
+        Nothing else escapes: whatever fails while the request is built (a credential provider
+        that raises, a parameter JSON cannot encode, a key that is no text) is that exception's
+        name as the code, as the SDK's clients wrap it, so the callers' rules see an API error.
+        """
+        try:
+            body = json.dumps(dict(params)).encode("ascii")  # the SDK's json.dumps: ASCII, escapes kept
+            headers = self.headers(action, body, int(time.time()))
+        except Exception as exc:  # its text may hold what was being encoded: only its name is kept
+            raise _sdk_error(type(exc).__name__, "the request could not be built") from None
         try:
             answer = post(self.url, body=body, headers=headers, timeout_s=self.timeout_s)
         except HttpError as exc:
             raise _sdk_error("ClientNetworkError", str(exc)) from None
+        except Exception as exc:  # anything else on the way out: no answer, as the SDK names it
+            raise _sdk_error("ClientNetworkError", f"{type(exc).__name__} sending the request") from None
         if answer.status != 200:
             raise _sdk_error("ServerNetworkError", f"HTTP {answer.status}: {answer.text[:MAX_ERROR_TEXT]}")
         return read_response(answer.text)
@@ -163,12 +189,14 @@ def read_response(text: str) -> dict[str, Any]:
     response = data.get("Response") if isinstance(data, dict) else None
     if not isinstance(response, dict):
         raise _sdk_error("KeyError", f"the answer has no Response object: {text[:MAX_ERROR_TEXT]!r}")
-    error = response.get("Error")
-    if error is not None:
-        fields = error if isinstance(error, dict) else {}
-        raise _sdk_error(
-            str(fields.get("Code") or "UnknownError"),
-            str(fields.get("Message") or "")[:MAX_ERROR_TEXT],
-            str(response.get("RequestId") or "") or None,
-        )
-    return response
+    if "Error" not in response:
+        return response
+    error = response["Error"]
+    request_id = str(response.get("RequestId") or "") or None
+    # An Error that is no {"Code": ...} object: the names the SDK's clients give it (it fails reading
+    # it), which the callers count as transient; never an answer taken for a success.
+    if not isinstance(error, dict):
+        raise _sdk_error("TypeError", f"Error is not an object: {text[:MAX_ERROR_TEXT]!r}", request_id)
+    if not error.get("Code"):
+        raise _sdk_error("KeyError", f"Error has no Code: {text[:MAX_ERROR_TEXT]!r}", request_id)
+    raise _sdk_error(str(error["Code"]), str(error.get("Message") or "")[:MAX_ERROR_TEXT], request_id)

@@ -48,10 +48,33 @@ def _loopback_only(self: socket.socket, address: object) -> None:
     raise OSError(f"tests never reach the network: connection to {address!r} refused")
 
 
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _no_lookups(host: object, *args: object, **kwargs: object) -> object:
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else host
+    if name is None or not isinstance(name, str) or name == "localhost" or _is_address(name):
+        return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+    raise socket.gaierror(socket.EAI_NONAME, f"tests never look up real names: {name!r}")
+
+
+def _is_address(name: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any connection outside loopback fails at once (fakes are `responses` or 127.0.0.1 servers)."""
+    """Any connection outside loopback fails at once (fakes are `responses` or 127.0.0.1 servers),
+    and so does a name lookup (the query itself would leave the machine): an address is connected
+    to, or refused, as it is."""
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    monkeypatch.setattr(socket, "getaddrinfo", _no_lookups)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from shared import cloud, http
+from shared.errors import ConfigError
 from tests.fakes.batch.scenario import sample_cloud
 from tests.fakes.loopback import Hang
 from tests.fakes.loopback import serve as serving
@@ -96,3 +97,41 @@ def _connections():
         yield opened
     finally:
         http._connect = real
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("", ("https", None)),
+        ("batch.internal", ("https", "batch.internal")),
+        ("batch.internal:8443/", ("https", "batch.internal:8443")),
+        ("http://127.0.0.1:8999", ("http", "127.0.0.1:8999")),
+        ("https://[::1]:8443/", ("https", "[::1]:8443")),
+    ],
+)
+def test_an_endpoint_is_a_scheme_a_host_and_a_port(setting, expected):
+    assert cloud.parse_endpoint(setting) == expected
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "batch.internal/v3",  # posted to /v3 while signed for /
+        "https://batch.internal/v3",
+        "batch.internal?x=1",
+        "https://batch.internal/#frag",
+        "batch.internal:abc",
+        "https://batch.internal:99999",
+        "ftp://batch.internal",
+        "https://:443",
+    ],
+)
+def test_an_endpoint_with_more_or_less_than_that_is_a_config_error(setting):
+    with pytest.raises(ConfigError):
+        cloud.parse_endpoint(setting)
+
+
+def test_an_endpoint_with_credentials_is_refused_without_repeating_them():
+    with pytest.raises(ConfigError) as caught:
+        cloud.parse_endpoint("https://user:secretpw@batch.internal")
+    assert "secretpw" not in str(caught.value)

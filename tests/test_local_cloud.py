@@ -291,3 +291,38 @@ def test_loopback_guard_refuses_and_records_what_tries_to_leave(monkeypatch):
         with pytest.raises(LeftTheMachine), socket.socket() as sock:
             sock.connect(("203.0.113.7", 443))
     assert refused == ["lookup of 'batch.tencentcloudapi.com'", "connection to ('203.0.113.7', 443)"]
+
+
+def test_the_fakes_refuse_a_stale_or_forged_signature():
+    # GIVEN a request signed now with the key the fake knows
+    import time as clock
+
+    from localcloud.tencent import signature_problem
+    from shared import tcapi
+
+    keys = {"AKIDskew": "skewKey"}
+    client = tcapi.ApiClient("batch", "2017-03-12", "ap-guangzhou", tcapi.Credentials("AKIDskew", "skewKey"))
+    body = b'{"JobId": "j"}'
+    now = int(clock.time())
+
+    def signed(at: int) -> dict[str, str]:
+        return {**client.headers("DescribeJob", body, at), "Host": client.signed_host}
+
+    good = signed(now)
+    # WHEN the fake checks it, a copy from ten minutes ago, and one with another body
+    stale = signed(now - 600)
+    # THEN only the fresh one passes
+    assert signature_problem(good, body, keys) is None
+    codes = [
+        (signature_problem(headers, sent, known) or ("none",))[0]
+        for headers, sent, known in [
+            (stale, body, keys),
+            (good, b'{"JobId": "other"}', keys),
+            (good, body, {"AKIDelse": "k"}),
+        ]
+    ]
+    assert codes == [
+        "AuthFailure.SignatureExpire",
+        "AuthFailure.SignatureFailure",
+        "AuthFailure.SecretIdNotFound",
+    ]

@@ -161,6 +161,9 @@ ANSWERS = [
     ((502, "text/html", "<html>502 Bad Gateway</html>"), "ServerNetworkError"),
     ((200, "application/json", "{}"), "KeyError"),
     ((503, "application/json", '{"Response": {"RequestId": "r"}}'), "ServerNetworkError"),
+    ((200, "application/json", '{"Response": {"Error": null, "RequestId": "r"}}'), "TypeError"),
+    ((200, "application/json", '{"Response": {"Error": "flat", "RequestId": "r"}}'), "TypeError"),
+    ((200, "application/json", '{"Response": {"Error": {"Message": "m"}, "RequestId": "r"}}'), "KeyError"),
 ]  # fmt: skip
 
 
@@ -224,7 +227,7 @@ def test_an_error_is_an_error_whatever_the_content_type_says():
 )
 def test_a_hostile_body_is_an_error_not_a_crash(body):
     error = _our_error((200, "application/json", body))
-    assert error.get_code() in {"RecursionError", "KeyError", "UnknownError", "JSONDecodeError"}
+    assert error.get_code() in {"RecursionError", "KeyError", "TypeError", "JSONDecodeError"}
 
 
 def test_a_huge_answer_is_refused_and_costs_only_itself(monkeypatch):
@@ -271,3 +274,52 @@ def test_a_misspelt_field_fails_the_round_trip():
     assert _round_trips(batch_models.DescribeJobRequest, {"JobId": "job-1"})
     with pytest.raises(Warning):
         _round_trips(batch_models.DescribeJobRequest, {"JobID": "job-1"})
+
+
+class _RaisingCredential:
+    """A credential provider failing as the SDK's OIDC one does without TKE_REGION."""
+
+    def get_credential_info(self):
+        raise OSError("TKE_REGION not exist")
+
+
+@pytest.mark.parametrize(
+    ("cred", "params", "code"),
+    [
+        (_RaisingCredential(), {"JobId": "j"}, "OSError"),
+        (tcapi.Credentials(SECRET_ID, "key-\udc80-from-bad-bytes"), {"JobId": "j"}, "UnicodeEncodeError"),
+        (tcapi.Credentials(SECRET_ID, SECRET_KEY), {"JobId": b"bytes"}, "TypeError"),
+    ],
+)
+def test_a_request_that_cannot_be_built_is_the_sdks_error_named_after_the_failure(cred, params, code):
+    client = tcapi.ApiClient("batch", "2017-03-12", "ap-guangzhou", cred, scheme="http", host="127.0.0.1:9")
+    with pytest.raises(TencentCloudSDKException) as caught:
+        client.call("DescribeJob", params)
+    assert caught.value.get_code() == code and "udc80" not in caught.value.get_message()
+
+
+def test_credentials_never_show_their_key_or_token():
+    shown = repr(tcapi.Credentials(SECRET_ID, SECRET_KEY, TOKEN))
+    assert SECRET_ID in shown and SECRET_KEY not in shown and TOKEN not in shown
+
+
+def test_one_threads_timeout_never_cuts_anothers_call():
+    import threading
+
+    client = cloud.batch_client("ap-guangzhou", cred=tcapi.Credentials(SECRET_ID, SECRET_KEY), timeout_s=7)
+    seen: list[float] = []
+    cloud.set_request_timeout(client, 5.0)
+
+    def other() -> None:
+        cloud.set_request_timeout(client, 0.2)
+        seen.append(client.timeout_s)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen == [0.2] and client.timeout_s == 5.0
+    fresh: list[float] = []
+    thread = threading.Thread(target=lambda: fresh.append(client.timeout_s))
+    thread.start()
+    thread.join()
+    assert fresh == [7.0]  # a thread that set nothing gets the client's own

@@ -136,8 +136,8 @@ DESCRIPTIONS: dict[str, Doc] = {
     ),
     "RETRY_RULES": Doc("which failures to retry, by exit code and reason", "(retry every failure)"),
     "BATCH_ENDPOINT": Doc(
-        "the Batch API: a host (e.g. `batch.internal.tencentcloudapi.com`) or an `http(s)://host:port` URL "
-        "(`alert_failures` calls it only with `ALERT_ENRICH`)",
+        "the Batch API: a host (e.g. `batch.internal.tencentcloudapi.com`) or an `http(s)://host:port` URL, "
+        "nothing more (no path, query or credentials; `alert_failures` calls it only with `ALERT_ENRICH`)",
         "`batch.tencentcloudapi.com`",
     ),
 }
