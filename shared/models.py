@@ -215,11 +215,12 @@ _new_source = partial(tuple.__new__, SourceRecord)
 
 def blank_event() -> tuple[BatchEvent, dict[str, Any]]:
     """A BatchEvent whose every field is None (problems: ()), in FIELDS order, and its attribute dict
-    for the envelope to fill in place (instances then share one key table, as __init__'s do). Tests
-    compare what the envelope builds with `BatchEvent(**fields)`."""
+    for the envelope to fill in place. The dict is a copy of a blank one, set as the instance's:
+    on 3.9 that is half the cost of filling the instance's own dict key by key (which grows it three
+    times), with the same size. Tests compare what the envelope builds with `BatchEvent(**fields)`."""
     event: BatchEvent = object.__new__(BatchEvent)
-    attributes = event.__dict__
-    attributes.update(_BLANK)
+    attributes = _BLANK.copy()
+    object.__setattr__(event, "__dict__", attributes)
     return event, attributes
 
 
