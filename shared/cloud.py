@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from typing import Any, Callable, Mapping, Optional
-from urllib.parse import urlsplit
 
 from .digest import sha256
 from .errors import ConfigError
-from .tcapi import ApiClient, Credentials
+from .tcapi import ApiClient, Credentials, plain_netloc
 
 # What an SCF execution role injects. The SDK's own default chain reads other names
 # (TENCENTCLOUD_SECRET_ID / _KEY), so these are read here explicitly and first.
@@ -70,6 +69,14 @@ def parse_endpoint(value: str) -> tuple[str, Optional[str]]:
     text = value.strip()
     if not text:
         return "https", None
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "https", text
+    rest = rest[:-1] if rest.endswith("/") else rest
+    if scheme in ("http", "https") and plain_netloc(rest) is not None:
+        return scheme, rest  # what urlsplit gives for it (a test holds them equal), without importing it
+    from urllib.parse import urlsplit
+
     url = text if "://" in text else f"https://{text}"
     try:
         parsed = urlsplit(url)

@@ -27,7 +27,6 @@ import socket
 import time
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from typing import TYPE_CHECKING, Any, Mapping, Optional
-from urllib.parse import urlencode, urlsplit
 
 from .errors import BatchEventsError
 from .log import redact_url
@@ -317,10 +316,17 @@ def _host_header(host: str, port: int, scheme: str) -> str:
 def host_header(url: str) -> str:
     """The Host header post() sends for `url` (lower-case name, default port left out): what a
     signature over the Host header has to cover. ValueError for a URL post() would refuse."""
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {redact_url(url)}")
     return _host_header(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), parts.scheme)
+
+
+def origin_host_header(scheme: str, host: str, port: int) -> str:
+    """The Host header post_to() sends to (scheme, host, port)."""
+    return _host_header(host, port, scheme)
 
 
 def _header_block(lines: Mapping[str, str]) -> bytes:
@@ -452,6 +458,8 @@ def post(
     the whole request (connecting, TLS, sending, every read of the answer), so a server that trickles
     its answer a byte at a time still ends the call within `timeout_s` (requests bounds each read).
     """
+    from urllib.parse import urlencode, urlsplit  # here: post_to's callers never parse a URL
+
     shown = redact_url(url)
     try:
         parts = urlsplit(url)
@@ -460,15 +468,45 @@ def post(
         raise HttpError(f"bad URL: POST {shown}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HttpError(f"not an http(s) URL: POST {shown}")
-    if any(c in _CONTROL for c in parts.hostname):  # getaddrinfo would stop at a NUL
-        raise HttpError(f"control characters or spaces in the host: POST {shown}")
-    if body is not None and not isinstance(body, (bytes, bytearray)):
-        raise HttpError(f"the body is a {type(body).__name__}, not bytes: POST {shown}")
     query = parts.query
     if params:
         extra = urlencode(params)
         query = f"{query}&{extra}" if query else extra
     target = (parts.path or "/") + (f"?{query}" if query else "")
+    return post_to(
+        parts.scheme, parts.hostname, port, target, body=body, json_body=json_body, headers=headers,
+        timeout_s=timeout_s, shown=shown,
+    )  # fmt: skip
+
+
+def post_to(
+    scheme: str,
+    host: str,
+    port: int,
+    target: str,
+    *,
+    body: Optional[bytes] = None,
+    json_body: Any = None,
+    headers: Optional[Mapping[str, str]] = None,
+    timeout_s: float = 5.0,
+    shown: Optional[str] = None,
+) -> HttpResponse:
+    """post() to an origin and request target given apart (`/` and its query), for a caller that
+    built them itself (the cloud APIs): no URL is parsed, so `urllib.parse` is never imported on
+    its path (1.5 ms of a 3.9 cold start). `shown` is how errors name the request (redacted)."""
+    if shown is None:
+        try:
+            shown = redact_url(f"{scheme}://{_host_header(host, port, scheme)}{target}")
+        except UnicodeError:  # a host the idna codec refuses: said as it is, and refused below
+            shown = f"{scheme}://{host!r}:{port}"
+    if scheme not in ("http", "https") or not host:
+        raise HttpError(f"not an http(s) URL: POST {shown}")
+    if any(c in _CONTROL for c in host):  # getaddrinfo would stop at a NUL
+        raise HttpError(f"control characters or spaces in the host: POST {shown}")
+    if body is not None and not isinstance(body, (bytes, bytearray)):
+        raise HttpError(f"the body is a {type(body).__name__}, not bytes: POST {shown}")
+    if not target.startswith("/"):
+        raise HttpError(f"the request target does not start with '/': POST {shown}")
     if any(c in _CONTROL for c in target):
         raise HttpError(f"control characters or spaces in the URL: POST {shown}")
     # The caller's headers win over these defaults, whatever their case; Host is always ours.
@@ -488,11 +526,11 @@ def post(
     if "content-length" not in given_names:
         sent_headers["Content-Length"] = str(len(payload))
     try:
-        head = f"POST {target} HTTP/1.1\r\nHost: {_host_header(parts.hostname, port, parts.scheme)}\r\n"
+        head = f"POST {target} HTTP/1.1\r\nHost: {_host_header(host, port, scheme)}\r\n"
         request = head.encode("ascii") + _header_block(sent_headers) + b"\r\n" + payload
     except (ValueError, UnicodeError) as exc:
         raise HttpError(f"the request cannot be written ({type(exc).__name__}): POST {shown}") from None
-    origin: Origin = (parts.scheme, parts.hostname, port)
+    origin: Origin = (scheme, host, port)
     try:
         asked = float(timeout_s)
     except (TypeError, ValueError, OverflowError):

@@ -8,6 +8,8 @@ import io
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from shared import cloud, http
@@ -135,3 +137,54 @@ def test_an_endpoint_with_credentials_is_refused_without_repeating_them():
     with pytest.raises(ConfigError) as caught:
         cloud.parse_endpoint("https://user:secretpw@batch.internal")
     assert "secretpw" not in str(caught.value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    scheme=st.sampled_from(["", "http://", "https://", "HTTPS://", "ftp://"]),
+    host=st.text(alphabet="abcXYZ019.-_[]:@é", min_size=0, max_size=12),
+    port=st.sampled_from(["", ":", ":0", ":1", ":80", ":443", ":0080", ":65535", ":65536", ":x", ":٣"]),
+    tail=st.sampled_from(["", "/", "//", "/v3", "?a=1", "#f"]),
+)
+def test_the_plain_endpoint_shortcut_answers_as_urlsplit_does(scheme, host, port, tail):
+    # GIVEN any endpoint setting WHEN parsed with the shortcut and with urlsplit alone
+    setting = f"{scheme}{host}{port}{tail}"
+    from urllib.parse import urlsplit
+
+    def by_urlsplit(value):
+        text = value.strip()
+        if not text:
+            return "https", None
+        url = text if "://" in text else f"https://{text}"
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 - its ValueError
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or "@" in parsed.netloc:
+            raise ValueError
+        if parsed.path not in ("", "/") or parsed.query or parsed.fragment or url.endswith(("?", "#")):
+            raise ValueError
+        return parsed.scheme, parsed.netloc
+
+    try:
+        expected = by_urlsplit(setting)
+    except ValueError:
+        expected = None
+    try:
+        got = cloud.parse_endpoint(setting)
+    except ConfigError:
+        got = None
+    # THEN both accept the same settings, as the same (scheme, host[:port])
+    assert got == expected
+    if got is not None and got[1] is not None:
+        # AND the client connects where urlsplit says, and signs the Host header it sends
+        client = cloud.batch_client("r", endpoint=setting, cred=tcapi_credentials())
+        parts = urlsplit(f"{got[0]}://{got[1]}")
+        assert (client.hostname, client.port) == (
+            parts.hostname,
+            parts.port or (443 if got[0] == "https" else 80),
+        )
+
+
+def tcapi_credentials():
+    from shared.tcapi import Credentials
+
+    return Credentials("AKIDshortcut", "shortcutKey")

@@ -94,6 +94,7 @@ def test_a_retry_through_the_batch_api_loads_neither_requests_nor_the_sdks_clien
     assert batch.actions()[:2] == ["DescribeJob", "TerminateJob"]
     assert "shared.tcapi" in loaded
     assert not [m for m in loaded if m.split(".")[0] in ("requests", "urllib3", "hashlib", "uuid")]
+    assert "urllib.parse" not in loaded  # a plain endpoint is read without it (1.5 ms on 3.9)
     assert {m for m in loaded if m.startswith("tencentcloud")} <= {
         "tencentcloud",
         "tencentcloud.common",

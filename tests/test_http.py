@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -184,3 +185,30 @@ def test_a_request_the_server_read_then_dropped_is_not_sent_again():
         http.forget_connections()
     # THEN the server saw it once: a request it may have acted on is never repeated by the client
     assert len(seen) == 2
+
+
+def test_post_to_an_origin_sends_what_post_to_its_url_sends():
+    # GIVEN the same request made by URL and by origin and target
+    with server() as (url, seen):
+        port = int(url.rsplit(":", 1)[1])
+        by_url = http.post(f"{url}/api?x=1", body=b"{}", headers={"X-A": "1"})
+        by_origin = http.post_to("http", "127.0.0.1", port, "/api?x=1", body=b"{}", headers={"X-A": "1"})
+    # THEN the server saw the same request twice, on the one kept connection
+    assert by_url.status == by_origin.status == 200
+    assert seen[0]["path"] == seen[1]["path"] == "/api?x=1"
+    assert seen[0]["headers"] == seen[1]["headers"] and seen[0]["port"] == seen[1]["port"]
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host", "target", "said"),
+    [
+        ("ftp", "h", "/", "not an http(s) URL"),
+        ("http", "", "/", "not an http(s) URL"),
+        ("http", "h\x00st", "/", "control characters"),
+        ("http", "h", "api", "does not start with '/'"),
+        ("http", "h", "/a b", "control characters"),
+    ],
+)
+def test_post_to_refuses_what_post_refuses(scheme, host, target, said):
+    with pytest.raises(http.HttpError, match=re.escape(said)):
+        http.post_to(scheme, host, 80, target, body=b"")
