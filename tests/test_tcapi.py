@@ -323,3 +323,15 @@ def test_one_threads_timeout_never_cuts_anothers_call():
     thread.start()
     thread.join()
     assert fresh == [7.0]  # a thread that set nothing gets the client's own
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=st.text(min_size=1, max_size=40), text=st.text(max_size=200))
+def test_the_fakes_signer_is_the_sdks_too(key, text):
+    from localcloud.tencent import _sign_tc3
+
+    try:
+        expected = Sign.sign_tc3(key, "2026-12-01", "batch", text)
+    except UnicodeEncodeError:
+        return
+    assert _sign_tc3(key, "2026-12-01", "batch", text) == expected
