@@ -261,3 +261,23 @@ def test_the_line_takes_batchs_time_text_only_when_it_is_what_iso_would_write(te
 
     moment = parse_time(text)
     assert iso_of(moment, text) == iso(moment)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-20T08:35:00Z",
+        "2026-W47-5T08:35:00Z",
+        "  20261120T083500.0Z",
+        "20261120T083500Z",
+        "2026-11-20T08:35:00.5Z",
+    ],
+)
+def test_a_time_line_is_always_the_canonical_form_whatever_the_text(text):
+    # 3.11's fromisoformat reads basic and week dates too: only the extended form is passed through
+    from churn.records import iso, iso_of
+
+    from shared.envelope import parse_time
+
+    moment = parse_time(text)
+    assert iso_of(moment, text) == iso(moment)

@@ -242,7 +242,11 @@ def _churn_state(churn):
                 "node": st.sampled_from(["node-1", "node-2", "", None]),
                 "instance": st.sampled_from(["ins-1", "", None]),
                 "time": st.sampled_from(
-                    ["2026-11-20T08:35:00Z", "2026-11-20T08:35:00.5+08:00", "soon", None]
+                    [
+                        *("2026-11-20T08:35:00Z", "2026-11-20T08:35:00.5+08:00", "soon", None),
+                        # what 3.11's fromisoformat reads too: basic and week dates, padded texts
+                        *("  20261120T083500.0Z", " \t20261120T083500.0Z", "2026-W47-5T08:35:00Z"),
+                    ]
                 ),
                 "created": st.sampled_from(["2026-11-20T08:30:00Z", "2026-11-20T09:00:00Z", None]),
                 "env_name": st.sampled_from(["render", " ", None]),

@@ -27,8 +27,12 @@ def iso_of(moment: Optional[datetime], text: Any) -> Optional[str]:
         and len(text) == 20
         and text[19] == "Z"
         and text[10] == "T"
+        and text[4] == text[7] == "-"
+        and text[13] == text[16] == ":"
         and not moment.microsecond
     ):
+        # Exactly the extended form (3.11's fromisoformat also reads basic and week dates, and a
+        # padded text of the same length): only then is the text what iso(moment) would write.
         return text
     return iso(moment)
 
