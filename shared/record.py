@@ -37,6 +37,8 @@ else:
         def __new__(mcls, typename, bases, ns):
             if not bases:
                 return super().__new__(mcls, typename, bases, ns)
+            if len(bases) != 1:  # typing refuses a mixin or Generic beside NamedTuple too
+                raise TypeError("a NamedTuple class takes no other base")
             types = ns.get("__annotations__", {})
             default_names = []
             for field_name in types:

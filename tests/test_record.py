@@ -118,3 +118,14 @@ def test_deployed_code_builds_its_named_tuples_the_cheap_way():
         and path.name != "record.py"
     ]
     assert offenders == []
+
+
+def test_a_named_tuple_takes_no_other_base():
+    class Mixin:
+        def hello(self) -> str:
+            return "hi"
+
+    with pytest.raises(TypeError, match="no other base"):
+
+        class Mixed(NamedTuple, Mixin):  # type: ignore[misc]  # mypy refuses it as well
+            a: int
