@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from functools import cached_property, partial
 from typing import Any, Mapping, Optional
@@ -195,6 +196,9 @@ FIELDS: tuple[str, ...] = (
 
 
 _BLANK: dict[str, Any] = {**dict.fromkeys(FIELDS), "problems": ()}
+# Before 3.11 a copied dict is as small as the instance's own and half the cost to fill; from 3.11 the
+# instance's own is smaller (its keys shared with the class's other instances) and as fast.
+_KEY_SHARING_COPY = sys.version_info < (3, 11)
 
 
 def new_source(  # noqa: PLR0917 - the fields in order, as the class's own __init__ takes them
@@ -215,12 +219,16 @@ _new_source = partial(tuple.__new__, SourceRecord)
 
 def blank_event() -> tuple[BatchEvent, dict[str, Any]]:
     """A BatchEvent whose every field is None (problems: ()), in FIELDS order, and its attribute dict
-    for the envelope to fill in place. The dict is a copy of a blank one, set as the instance's:
-    on 3.9 that is half the cost of filling the instance's own dict key by key (which grows it three
+    for the envelope to fill in place. On 3.9 and 3.10 the dict is a copy of a blank one, set as the
+    instance's: half the cost of filling the instance's own dict key by key (which grows it three
     times), with the same size. Tests compare what the envelope builds with `BatchEvent(**fields)`."""
     event: BatchEvent = object.__new__(BatchEvent)
-    attributes = _BLANK.copy()
-    object.__setattr__(event, "__dict__", attributes)
+    if _KEY_SHARING_COPY:
+        attributes = _BLANK.copy()
+        object.__setattr__(event, "__dict__", attributes)
+    else:  # 3.11+: the instance's own dict keeps the key table its class shares (280 bytes, not 832)
+        attributes = event.__dict__
+        attributes.update(_BLANK)
     return event, attributes
 
 
