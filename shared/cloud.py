@@ -85,6 +85,10 @@ def parse_endpoint(value: str) -> tuple[str, Optional[str]]:
         raise ConfigError(f"endpoint {value!r} has no valid host and port") from None
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(f"endpoint {value!r} is neither a host nor an http(s)://host[:port] URL")
+    try:
+        parsed.hostname.encode("idna")  # what the Host header and the connection need it as
+    except UnicodeError:
+        raise ConfigError(f"endpoint {value!r} has a host name that cannot be spelled in ASCII") from None
     if "@" in parsed.netloc:
         raise ConfigError("an endpoint must not carry credentials (user:password@): give only host[:port]")
     if parsed.path not in ("", "/") or parsed.query or parsed.fragment or url.endswith(("?", "#")):

@@ -62,6 +62,9 @@ def plain_netloc(netloc: str) -> Optional[tuple[str, Optional[int]]]:
     host, colon, port = netloc.partition(":")
     if not host or not _PLAIN_HOST.issuperset(host):
         return None
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    if not all(0 < len(label) < 64 for label in labels):  # what the idna codec refuses, left to it
+        return None
     if not colon:
         return host, None
     if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):

@@ -109,6 +109,8 @@ def _connections():
         ("batch.internal:8443/", ("https", "batch.internal:8443")),
         ("http://127.0.0.1:8999", ("http", "127.0.0.1:8999")),
         ("https://[::1]:8443/", ("https", "[::1]:8443")),
+        ("a" * 63 + ".com", ("https", "a" * 63 + ".com")),
+        ("batch.internal.", ("https", "batch.internal.")),
     ],
 )
 def test_an_endpoint_is_a_scheme_a_host_and_a_port(setting, expected):
@@ -126,6 +128,10 @@ def test_an_endpoint_is_a_scheme_a_host_and_a_port(setting, expected):
         "https://batch.internal:99999",
         "ftp://batch.internal",
         "https://:443",
+        ".",  # labels the idna codec refuses: the Host header could not be written
+        "a..b",
+        "a" * 64 + ".com",
+        ".é",
     ],
 )
 def test_an_endpoint_with_more_or_less_than_that_is_a_config_error(setting):
@@ -160,6 +166,7 @@ def test_the_plain_endpoint_shortcut_answers_as_urlsplit_does(scheme, host, port
         parsed.port  # noqa: B018 - its ValueError
         if parsed.scheme not in ("http", "https") or not parsed.hostname or "@" in parsed.netloc:
             raise ValueError
+        parsed.hostname.encode("idna")  # a UnicodeError is a ValueError
         if parsed.path not in ("", "/") or parsed.query or parsed.fragment or url.endswith(("?", "#")):
             raise ValueError
         return parsed.scheme, parsed.netloc
