@@ -6,10 +6,12 @@ logger scrubs secret setting values (push token, webhook keys) from what it writ
 
 from __future__ import annotations
 
-from typing import Any, Iterable
-
 from .log import JsonLogger
 from .settings import env_int
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 
 class _Count:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Iterable
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Iterable
 
 
 class Category(str, Enum):

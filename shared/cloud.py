@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
-from typing import Any, Callable, Mapping, Optional
 
 from .digest import sha256
 from .errors import ConfigError
 from .tcapi import ApiClient, Credentials, plain_netloc
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping, Optional
 
 # What an SCF execution role injects. The SDK's own default chain reads other names
 # (TENCENTCLOUD_SECRET_ID / _KEY), so these are read here explicitly and first.

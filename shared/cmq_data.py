@@ -10,13 +10,17 @@ from __future__ import annotations
 import base64
 import os
 import time
-from typing import Any, Callable, Mapping, Optional, Sequence
+from collections.abc import Mapping
 from urllib.parse import urlencode, urlparse
 
 from .digest import hmac_sha256
 from .errors import BatchEventsError, ConfigError
 from .http import HttpError, post
 from .record import NamedTuple
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, Sequence
 
 PATH = "/v2/index.php"
 MAX_BATCH = 16

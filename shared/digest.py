@@ -10,7 +10,7 @@ both to `hmac.new(..., hashlib.sha256)` on keys of every length).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
 
 _BLOCK = 64  # SHA-256's block size in bytes (RFC 2104's B)
 _IPAD = bytes(x ^ 0x36 for x in range(256))

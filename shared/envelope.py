@@ -12,11 +12,14 @@ import json
 import math
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .catalogue import EventName
 from .models import BatchEvent, ParsedInput, Rejection, SourceRecord, blank_event, new_source
 from .text import clean_text, has_surrogate
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 
 class _Reject(Exception):

@@ -17,7 +17,6 @@ the package ships it, else the system's.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -26,11 +25,14 @@ import select
 import socket
 import time
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
-from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .errors import BatchEventsError
 from .log import redact_url
 from .record import Record
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
 
 if TYPE_CHECKING:
     import ssl
@@ -171,8 +173,10 @@ class _Connection:
         self.deadline = 0.0
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - not contextlib.suppress: contextlib is 0.4 ms of a 3.9 cold start
             self.sock.close()
+        except OSError:  # already gone: nothing to release
+            pass
 
     def closed_by_peer(self) -> bool:
         """True when a kept connection has something to read before we asked anything: the server

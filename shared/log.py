@@ -8,9 +8,12 @@ import os
 import re
 import sys
 import time
-from typing import IO, Any, Iterable, Mapping, Optional, TypeVar, cast
 
 from .text import clean_text
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import IO, Any, Iterable, Mapping, Optional, TypeVar
 
 # Settings whose values are secrets wherever they appear (webhook URLs carry their key in the URL).
 _SECRET_NAME = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY$|KEY_ID$|SECRETID|WEBHOOK_URL)", re.IGNORECASE)
@@ -23,7 +26,8 @@ _SECRET_PARAM = re.compile(
 _SECRET_PATH = re.compile(
     r"(?P<k>/open-apis/bot/v2/hook/|/services/)[A-Za-z0-9_\-/]+",
 )
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 _MIN_SECRET_LEN = 6
 REDACTED = "***"
 # A text field longer than this is cut: one huge value (a 1 MB StateReason) must not make a log
@@ -66,7 +70,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 def scrubbed(value: T, secrets: Optional[Iterable[str]] = None) -> T:
     """`value` (a summary, an HTTP answer) with secrets removed from every text in it, and no lone
     surrogate: SCF logs a function's return value as it is, outside this logger."""
-    return cast(T, _scrub(value, list(secret_values() if secrets is None else secrets)))
+    cleaned: T = _scrub(value, list(secret_values() if secrets is None else secrets))
+    return cleaned
 
 
 def _scrub(value: Any, known: list[str]) -> Any:

@@ -8,7 +8,6 @@ the queue's visibility timeout, and the queue's dead-letter policy (MaxReceiveCo
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Optional
 
 from .capture import capture_raw
 from .cmq_data import MAX_BATCH, CmqDataClient, CmqError, QueueMessage
@@ -20,6 +19,10 @@ from .log import JsonLogger
 from .models import SourceRecord
 from .record import NamedTuple
 from .settings import env_int, env_str
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
 
 RECEIVE_SLACK_S = 5.0  # beyond the long poll, what a receive may take to answer
 DELETE_TIMEOUT_S = 5.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
 
 from .capture import capture_raw
 from .concern import Concern, process
@@ -23,6 +23,10 @@ from .log import JsonLogger
 from .models import SourceRecord
 from .settings import env_str
 from .text import clean_text
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 # The push service gives up after about 15 s: answer before that, whatever SCF's timeout is.
 PUSH_DEADLINE_MS = 13000

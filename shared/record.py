@@ -11,7 +11,10 @@ subclasses Record and writes its `__init__`.
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from typing import NamedTuple  # what mypy checks: typing.NamedTuple itself

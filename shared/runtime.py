@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from typing import Any, Mapping
+from collections.abc import Mapping
 
 from .capture import capture_raw
 from .concern import Concern, Outcome, parse_only, process
@@ -12,6 +12,10 @@ from .errors import RetryableFailure
 from .invocation import Invocation
 from .log import JsonLogger, scrubbed
 from .settings import env_list
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Concern", "Outcome", "is_http_event", "is_timer_event", "parse_only", "process", "run"]
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional
 
 from .catalogue import EventName, UnknownEventNameError, parse_event_names
 from .errors import ConfigError
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -21,11 +21,14 @@ import json
 import os
 import time
 from _thread import _local  # threading.local itself, without importing threading
-from typing import Any, Mapping, Optional
 
 from .digest import hmac_sha256, sha256
 from .http import HttpError, origin_host_header, post_to
 from .record import NamedTuple
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
 
 ALGORITHM = "TC3-HMAC-SHA256"
 CONTENT_TYPE = "application/json"  # exactly what the SDK sends and signs for a POST

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from churn import log_node_churn
 
 from shared.runtime import run
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def main_handler(event: Any, context: Any) -> dict[str, Any]:

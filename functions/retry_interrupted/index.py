@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from retrying import make_concern
 
 from shared.runtime import run
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _account_uin(context: Any) -> str:

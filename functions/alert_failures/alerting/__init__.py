@@ -9,9 +9,11 @@ pays for a module only on the runs that use it (a storm's digest, recoveries, si
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .concern import alert_failures, make_concern
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from .alert import Alert, Item, build_alert, item_of

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
-
 from shared.models import BatchEvent
 from shared.record import NamedTuple
 
@@ -12,6 +10,10 @@ from .grouping import JOB, Group, GroupKey
 from .inhibition import Fold
 from .links import console_link
 from .severity import Severity, severity_of
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Optional
 
 if TYPE_CHECKING:  # an annotation: enrichment is imported by the runs that enrich
     from .enrichment import Enrichment

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 from shared.record import NamedTuple
 
 from . import escape
 from .alert import Alert, Item
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Callable
 
 # Value lengths tried in turn: a long reason is clipped before an item is dropped from the message.
 CLIPS = (300, 120, 40)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlparse
 
 from shared.catalogue import EventName
@@ -24,6 +23,10 @@ from .grouping import Group, group_events
 from .inhibition import inhibit
 from .message import Message, alert_message, title_text
 from .outbox import Outbox, Payload
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
 
 if TYPE_CHECKING:
     from .recovery import Recovery

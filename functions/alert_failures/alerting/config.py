@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Mapping, Optional
 from urllib.parse import urlparse
 
 from shared.catalogue import FAILURE_EVENTS, EventName
@@ -12,6 +11,10 @@ from shared.record import NamedTuple
 from shared.settings import env_bool, env_choice, env_events, env_float, env_int, env_list, env_str
 
 from .mentions import Mentions, parse_mentions
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 if TYPE_CHECKING:
     from .silences import Silence

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 from .channels import Channel
 from .delivery import Result, Sender
 from .outbox import Outbox, Payload
 
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Callable
+
 MAX_WORKERS = 8  # one thread per channel; there are five kinds of channel
 WORKER_NAME = "alert-channel"
 
-Report = Callable[[Payload, Channel, Result], None]
+if TYPE_CHECKING:
+    Report = Callable[[Payload, Channel, Result], None]
+else:
+    Report = None  # for annotations only (they are strings at run time): mypy reads the alias above
 
 
 def deliver_all(outbox: Outbox, channels: list[Channel], sender: Sender, report: Report) -> None:

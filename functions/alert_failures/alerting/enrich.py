@@ -6,14 +6,16 @@ Any failure leaves the alert as it was: enrichment is a nice-to-have, the alert 
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.log import JsonLogger
 
 from .config import AlertConfig
 from .delivery import MIN_SEND_S, Deadline
 from .enrichment import Enrichment, FailedInstance
 from .grouping import JOB, UNKNOWN, Group, GroupKey
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 FAILED_STATES = frozenset({"FAILED", "FAILED_INTERRUPTED"})
 MAX_JOBS = 10  # per invocation: each costs one to four API calls

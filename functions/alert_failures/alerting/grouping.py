@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Iterable, Optional
 
 from shared.models import BatchEvent
 from shared.record import NamedTuple, Record
 
 from .clip import clip_chars
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 JOB = "job"
 ENV = "env"

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Mapping
 
 FNV_OFFSET = 14695981039346656037
 FNV_PRIME = 1099511628211

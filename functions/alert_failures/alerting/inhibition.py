@@ -6,13 +6,15 @@ on it are symptoms. An event that names no compute-node instance is never folded
 
 from __future__ import annotations
 
-from typing import Optional
-
 from shared.catalogue import EventName
 from shared.record import NamedTuple, Record
 
 from .clip import clip_chars
 from .grouping import ENV, Group, GroupKey
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Optional
 
 INSTANCE_FAILURES = frozenset({EventName.TASK_INSTANCE_FAILED, EventName.TASK_INSTANCE_FAILED_INTERRUPTED})
 SHOWN_JOBS = 3

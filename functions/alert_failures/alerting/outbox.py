@@ -6,9 +6,11 @@ so that a payload a channel missed brings back exactly those units' records.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
-
 from shared.record import NamedTuple
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 if TYPE_CHECKING:  # annotations only: a run without a storm or recoveries never imports those modules
     from .alert import Alert

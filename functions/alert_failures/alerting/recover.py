@@ -7,8 +7,6 @@ The API client (shared.tcapi) is imported inside the calls: without this setting
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
 from shared.errors import ConfigError
 from shared.log import JsonLogger
 from shared.record import Record
@@ -17,6 +15,10 @@ from .config import AlertConfig
 from .delivery import MIN_SEND_S, Deadline
 from .grouping import UNKNOWN, Group
 from .recovery import Recovery, recovery_of
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 CALL_TIMEOUT_S = 2.0  # a DescribeJob answers fast or not at all
 TIME_SHARE = 0.5  # the checks may use at most this share of the time left: the alerts come first

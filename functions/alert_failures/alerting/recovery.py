@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Optional
 
 from shared.record import NamedTuple
 
@@ -14,6 +13,10 @@ from .grouping import Group, GroupKey
 from .links import console_link
 from .message import Message
 from .severity import Severity
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class Recovery(NamedTuple):

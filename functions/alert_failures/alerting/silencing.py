@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from datetime import datetime
-from typing import Iterable
 
 from shared.log import JsonLogger
 
 from .grouping import ENV, JOB, Group
 from .silences import Silence, Subject
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Iterable
 
 _WARNED: set[str] = set()
 _WARNED_LOCK = allocate_lock()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
 
 from shared.catalogue import Category
 from shared.models import BatchEvent
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 NODE_EVENT = "node_event"
 CHURN_SUMMARY = "churn_summary"

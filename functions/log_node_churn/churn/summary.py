@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any, Iterable, Mapping, Optional
 
 from shared.record import Record
 
 from .records import CHURN_SUMMARY
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Mapping, Optional
 
 CREATED = "COMPUTE_NODE_CREATED"
 CREATION_FAILED = "COMPUTE_NODE_CREATION_FAILED"

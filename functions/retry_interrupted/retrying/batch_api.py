@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
-
 from shared.record import NamedTuple
 
 from .calls import Caller
 from .rules import FailedInstance
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional
 
 FAILED = "FAILED"
 FAILED_INTERRUPTED = "FAILED_INTERRUPTED"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
-
 from shared.cloud import set_request_timeout
 
 from .errors import ApiError
 from .timing import Deadline
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Callable, TypeVar
+
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 # Worth another try: throttling, the service's own trouble, and no (or no readable) answer.
 _TRANSIENT_PREFIXES = ("RequestLimitExceeded", "InternalError", "ClientNetworkError", "ServerNetworkError")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Optional
 
 from shared.concern import Concern, Outcome
 from shared.errors import ConfigError
@@ -21,6 +20,10 @@ from .jobs import JobWork, group_jobs
 from .ledger import DONE, PENDING, RELEASED, TERMINATING, Entry, Ledger, MemoryLedger, TagLedger
 from .rules import evaluate
 from .timing import Deadline, Timing
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 POLL_INTERVAL_S = 2.0
 RECHECK_AFTER_S = 2.0  # a DescribeJob older than this is asked again before TerminateJob

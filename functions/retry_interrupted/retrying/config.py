@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional
 
 from shared.catalogue import EventName
 from shared.errors import ConfigError
@@ -11,6 +10,10 @@ from shared.record import NamedTuple
 from shared.settings import env_bool, env_choice, env_events, env_int, env_str
 
 from .rules import Rule, parse_rules
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 DEFAULT_EVENTS = frozenset(
     {

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Optional
 
 from shared.record import NamedTuple
 
 from .batch_api import FAILED_INTERRUPTED, JobView
 from .ledger import DONE, PENDING, TERMINATING, Entry
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class Action(str, Enum):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
 
 from shared.models import BatchEvent
 from shared.record import Record
@@ -12,6 +11,10 @@ from .batch_api import JobView
 from .config import max_attempts_for
 from .decide import Decision
 from .ledger import Entry
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 # A Tencent Cloud region name (ap-guangzhou, na-siliconvalley, ap-shanghai-fsi): anything else would
 # only make the SDK send a header that fails, so such an event is reported as unusable instead.

@@ -13,10 +13,13 @@ or was lost with its node), `reason:<glob>` matches StateReason or StateDetailed
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Iterable, Optional
 
 from shared.errors import ConfigError
 from shared.record import NamedTuple
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 ACTIONS = ("retry", "exit")
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
 
 from shared.invocation import Invocation
 from shared.record import NamedTuple
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Callable
 
 
 def jitter() -> float:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlparse
 
 from shared.record import NamedTuple
 
 from ..config import AlertConfig, ChannelConfig
 from ..outbox import Outbox, Payload
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 if TYPE_CHECKING:  # shared.http is imported where a request is sent, not at cold start
     from shared.http import HttpResponse

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
 
 from ..message import Message, alert_message
 from ..outbox import Outbox, Payload
 from .base import Channel
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ChatChannel(Channel):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
-
 from .. import escape
 from ..compose import LINK_TEXT, Budget, Markup
 from ..message import Message, fit, title_text
@@ -11,6 +9,10 @@ from ..severity import Severity
 from ..signing import feishu_sign
 from .base import Request, Verdict, body_bytes, robot_verdict
 from .chat import ChatChannel
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Mapping
 
 if TYPE_CHECKING:
     from shared.http import HttpResponse

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
-
 from .. import escape
 from ..compose import Budget, Markup
 from ..message import Message, fit, title_text
 from .base import Verdict, utf16_units
 from .chat import ChatChannel
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 if TYPE_CHECKING:
     from shared.http import HttpResponse

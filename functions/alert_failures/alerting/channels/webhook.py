@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from shared.catalogue import EventName
 from shared.models import BatchEvent
@@ -20,6 +19,10 @@ from ..grouping import JOB, GroupKey
 from ..identity import fingerprint, group_key
 from ..outbox import Outbox, Payload
 from .base import Channel, body_bytes
+
+TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
 
 if TYPE_CHECKING:
     from ..recovery import Recovery
