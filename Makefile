@@ -45,6 +45,9 @@ ifneq ($(PY39),)
 	$(PY39) -m compileall -q $(DEPLOYED) >/dev/null
 	for fn in alert_failures retry_interrupted log_node_churn; do \
 	  $(PY39) -m tools.invoke $$fn events/cmq_topic_multi_record_mixed.json --env-file /dev/null >/dev/null || exit 1; done
+	$(PY39) -m tools.invoke retry_interrupted events/cmq_topic_job_failed_interrupted.json --env-file /dev/null 2>&1 \
+	  | grep -q '"retried": 1' || { echo "retry_interrupted did not retry under $(PY39)"; exit 1; }
+	@echo "python 3.9: retry_interrupted signed and sent its Batch and Tag calls with the standard library alone"
 	@echo "python 3.9 ($(PY39)): compiled and invoked every handler"
 else
 	@echo "no python3.9 on this machine: vermin's check only"
