@@ -15,7 +15,8 @@ from _thread import allocate_lock  # threading.Lock itself, without importing th
 
 from .digest import sha256
 from .errors import ConfigError
-from .tcapi import ApiClient, Credentials, plain_netloc
+from .http import plain_netloc
+from .tcapi import ApiClient, Credentials
 
 TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
 if TYPE_CHECKING:

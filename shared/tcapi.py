@@ -23,7 +23,7 @@ import time
 from _thread import _local  # threading.local itself, without importing threading
 
 from .digest import hmac_sha256, sha256
-from .http import HttpError, origin_host_header, post_to
+from .http import HttpError, host_header, post_to, split_netloc
 from .record import NamedTuple
 
 TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
@@ -52,42 +52,6 @@ class Credentials(NamedTuple):
     def __repr__(self) -> str:  # a traceback or a test report must not show the key
         token = "'***'" if self.token else "None"
         return f"Credentials(secret_id={self.secret_id!r}, secret_key='***', token={token})"
-
-
-_PLAIN_HOST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
-
-
-def plain_netloc(netloc: str) -> Optional[tuple[str, Optional[int]]]:
-    """(host, port or None) of a `name[:port]` made of lower-case letters, digits, dots and dashes
-    and a port from 1 to 65535: what urlsplit gives for it, without importing `urllib.parse` (1.5 ms
-    of a 3.9 cold start). None for anything else (brackets, upper case, credentials, an odd port),
-    which the caller gives to urlsplit. A test holds the two equal."""
-    host, colon, port = netloc.partition(":")
-    if not host or not _PLAIN_HOST.issuperset(host):
-        return None
-    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
-    if not all(0 < len(label) < 64 for label in labels):  # what the idna codec refuses, left to it
-        return None
-    if not colon:
-        return host, None
-    if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
-        return None
-    return host, int(port)
-
-
-def _split_host(scheme: str, netloc: str) -> tuple[str, int]:
-    """(host, port) of `host[:port]` as shared/http.py keys a connection: the name in lower case, the
-    scheme's port when none is given."""
-    default = 443 if scheme == "https" else 80
-    plain = plain_netloc(netloc)
-    if plain is not None:
-        return plain[0], plain[1] or default
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(f"{scheme}://{netloc}")
-    if not parts.hostname:
-        raise ValueError(f"no host in {netloc!r}")
-    return parts.hostname, parts.port or default
 
 
 def _hex(data: bytes) -> str:
@@ -155,11 +119,11 @@ class ApiClient:
         self.region = region
         self.credential = credential
         self.scheme = scheme
-        self.hostname, self.port = _split_host(scheme, host or f"{service}.tencentcloudapi.com")
+        self.hostname, self.port = split_netloc(scheme, host or f"{service}.tencentcloudapi.com")
         self.default_timeout_s = float(timeout_s)
         self._per_thread = _local()
         # What the Host header will say (a default port dropped): the signature covers it.
-        self.signed_host = origin_host_header(scheme, self.hostname, self.port)
+        self.signed_host = host_header(self.hostname, self.port, scheme)
         self.url = f"{scheme}://{self.signed_host}/"
 
     @property

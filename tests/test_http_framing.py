@@ -180,9 +180,9 @@ def test_spaces_controls_and_broken_urls_are_refused(url):
 
 
 def test_host_headers_for_ipv6_default_ports_and_names_outside_ascii():
-    assert http._host_header("::1", 8080, "http") == "[::1]:8080"
-    assert http._host_header("example.com", 443, "https") == "example.com"
-    assert http._host_header("例子.测试", 80, "http") == "xn--fsqu00a.xn--0zwm56d"
+    assert http.host_header("::1", 8080, "http") == "[::1]:8080"
+    assert http.host_header("example.com", 443, "https") == "example.com"
+    assert http.host_header("例子.测试", 80, "http") == "xn--fsqu00a.xn--0zwm56d"
 
 
 needs_openssl = pytest.mark.skipif(

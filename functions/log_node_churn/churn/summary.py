@@ -109,33 +109,12 @@ class EnvChurn(Record):
         self.ages: list[float] = [] if ages is None else ages
         self.lifetimes: list[float] = [] if lifetimes is None else lifetimes
 
-    def add(self, record: Mapping[str, Any], event: str) -> None:
-        """Count one node_event record of this environment."""
+    def add(self, record: Mapping[str, Any], event: str, node: str) -> None:
+        """Count one node_event record of this environment, its node key given. Its `env_name`,
+        `region` and `node_age_s` are as node_event_record writes them (Churn.add makes an
+        exported record's so)."""
         self.counts[event] += 1
         # The latest non-empty name and region win (an environment can be renamed).
-        self.env_name = text(record.get("env_name")) or self.env_name
-        self.region = text(record.get("region")) or self.region
-        if not event.startswith(NODE_PREFIX):
-            return
-        node = _node_key(record)
-        self.nodes.add(node)
-        if event == ABNORMAL:
-            self.abnormal.add(node)
-        if event in (CREATED, CREATION_FAILED):
-            self.attempted.add(node)
-        if event == CREATION_FAILED:
-            self.failed.add(node)
-        age = number(record.get("node_age_s"))
-        if age is not None:
-            # A negative age is clock skew (see records.node_age_s): it counts as zero here.
-            age = max(0.0, age)
-            self.ages.append(age)
-            if event == DELETING:
-                self.lifetimes.append(age)
-
-    def add_own(self, record: Mapping[str, Any], event: str, node: str) -> None:
-        """`add` for a record node_event_record built (see Churn.add_own), its node key given."""
-        self.counts[event] += 1
         self.env_name = record["env_name"] or self.env_name
         self.region = record["region"] or self.region
         if not event.startswith(NODE_PREFIX):
@@ -149,6 +128,7 @@ class EnvChurn(Record):
             self.failed.add(node)
         age = record["node_age_s"]
         if age is not None:
+            # A negative age is clock skew (see records.node_age_s): it counts as zero here.
             age = max(0.0, float(age))
             self.ages.append(age)
             if event == DELETING:
@@ -174,14 +154,6 @@ class EnvChurn(Record):
             "node_age_s": spread(self.ages),
             "lifetime_s": spread(self.lifetimes),
         }
-
-
-def _node_key(record: Mapping[str, Any]) -> str:
-    node = text(record.get("node_id")) or text(record.get("instance_id"))
-    if node:
-        return node
-    # A node event that names no node still is one node (typically a creation failure).
-    return f"?{event_key(record)}"
 
 
 def event_key(record: Mapping[str, Any]) -> str:
@@ -213,21 +185,20 @@ class Churn(Record):
         self.duplicates = duplicates
 
     def add(self, record: Mapping[str, Any]) -> bool:
-        """Count a record; False (and nothing counted) when it repeats one already counted."""
+        """Count a record; False (and nothing counted) when it repeats one already counted. Read
+        defensively: an exported line may hold anything (a fingerprint, unstripped or odd values)."""
         event = text(record.get("event"))
         if event is None:
             raise ValueError("node_event record has no event name")
+        fields = {
+            "env_name": text(record.get("env_name")),
+            "region": text(record.get("region")),
+            "node_age_s": number(record.get("node_age_s")),
+        }
         key = event_key(record)
-        if key in self.seen:
-            self.duplicates += 1
-            return False
-        self.seen.add(key)
-        env_id = text(record.get("env_id"))
-        env = self.envs.get(env_id)
-        if env is None:
-            env = self.envs[env_id] = EnvChurn(env_id)
-        env.add(record, event)
-        return True
+        # A node event that names no node still is one node (typically a creation failure).
+        node = text(record.get("node_id")) or text(record.get("instance_id")) or f"?{key}"
+        return self._count(key, text(record.get("env_id")), event, fields, node)
 
     def add_own(self, record: Mapping[str, Any]) -> bool:
         """`add` for a record that node_event_record built in this run: its texts are stripped
@@ -243,6 +214,11 @@ class Churn(Record):
             key = f"{event}|{env_id or ''}|{node or ''}|{moment}"
         else:
             key = f"{record['msg_id']}#{record['position']}"
+        return self._count(key, env_id, event, record, node or f"?{key}")  # no node: see add
+
+    def _count(
+        self, key: str, env_id: Optional[str], event: str, fields: Mapping[str, Any], node: str
+    ) -> bool:
         if key in self.seen:
             self.duplicates += 1
             return False
@@ -250,7 +226,7 @@ class Churn(Record):
         env = self.envs.get(env_id)
         if env is None:
             env = self.envs[env_id] = EnvChurn(env_id)
-        env.add_own(record, event, node or f"?{key}")
+        env.add(fields, event, node)
         return True
 
     def summaries(self) -> list[dict[str, Any]]:
