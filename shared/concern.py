@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from .errors import ConfigError
 from .invocation import Invocation
 from .log import JsonLogger
-from .models import ParsedInput
+from .models import BatchEvent, ParsedInput, Rejection, SourceRecord
 from .record import Record
 
 TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
@@ -42,41 +42,68 @@ def process(
 ) -> tuple[dict[str, Any], Outcome]:
     """Log what was rejected or unknown, run the concern, and log and return the summary."""
     for rejection in parsed.rejections:
-        log.warning(
-            "record rejected",
-            msg_id=rejection.msg_id,
-            record_index=rejection.record_index,
-            position=rejection.position,
-            reason=rejection.reason,
-        )
+        log_rejection(rejection, log)
     unknown = parsed.unknown_events
     for event in unknown:
-        log.warning(
-            "unknown event name ignored",
-            event_name=event.name_raw,
-            msg_id=event.source.msg_id,
-            position=event.position,
-        )
+        log_unknown(event, log)
     troubled = [e for e in parsed.events if e.problems]
     for event in troubled:
-        log.warning(
-            "event kept with a null time",
-            event_name=event.name_raw,
-            msg_id=event.source.msg_id,
-            position=event.position,
-            problems=list(event.problems),
-        )
+        log_bad_times(event, log)
     outcome = isolated(concern, parsed, invocation, log)
+    counts = (parsed.records, len(parsed.events), len(parsed.rejections), len(unknown), len(troubled))
+    return finish(counts, outcome, log), outcome
+
+
+# The warnings process() writes, one per rejection, unknown event and event with an unreadable time;
+# a function that streams its input (log_node_churn) writes the same ones as it goes.
+
+
+def log_rejection(rejection: Rejection, log: JsonLogger) -> None:
+    """The `record rejected` warning."""
+    log.warning(
+        "record rejected",
+        msg_id=rejection.msg_id,
+        record_index=rejection.record_index,
+        position=rejection.position,
+        reason=rejection.reason,
+    )
+
+
+def log_unknown(event: BatchEvent, log: JsonLogger) -> None:
+    """The `unknown event name ignored` warning."""
+    log.warning(
+        "unknown event name ignored",
+        event_name=event.name_raw,
+        msg_id=event.source.msg_id,
+        position=event.position,
+    )
+
+
+def log_bad_times(event: BatchEvent, log: JsonLogger) -> None:
+    """The `event kept with a null time` warning."""
+    log.warning(
+        "event kept with a null time",
+        event_name=event.name_raw,
+        msg_id=event.source.msg_id,
+        position=event.position,
+        problems=list(event.problems),
+    )
+
+
+def finish(counts: tuple[int, int, int, int, int], outcome: Outcome, log: JsonLogger) -> dict[str, Any]:
+    """The invocation's summary, logged: the counts (records, events, rejected, unknown, bad times)
+    and then the concern's figures."""
+    records, events, rejected, unknown, bad_times = counts
     summary: dict[str, Any] = {
-        "records": parsed.records,
-        "events": len(parsed.events),
-        "rejected": len(parsed.rejections),
-        "unknown": len(unknown),
-        "bad_times": len(troubled),
+        "records": records,
+        "events": events,
+        "rejected": rejected,
+        "unknown": unknown,
+        "bad_times": bad_times,
     }
     summary.update(outcome.summary)
     log.info("summary", summary=summary)
-    return summary, outcome
+    return summary
 
 
 def isolated(concern: Concern, parsed: ParsedInput, invocation: Invocation, log: JsonLogger) -> Outcome:
@@ -114,12 +141,22 @@ def _one_record(concern: Concern, part: ParsedInput, invocation: Invocation, log
 def _failed_outcome(part: ParsedInput, exc: BaseException, log: JsonLogger) -> Outcome:
     indexes = frozenset(source.index for source in part.sources) or frozenset({0})
     for source in part.sources:
-        log.error(
-            "record not handled: the concern raised; left for redelivery",
-            msg_id=source.msg_id,
-            record_index=source.index,
-            error=f"{type(exc).__name__}: {exc}"[:500],
-        )
+        log_unhandled(source, exc, log)
+    return failed_outcome(indexes, exc)
+
+
+def log_unhandled(source: SourceRecord, exc: BaseException, log: JsonLogger) -> None:
+    """The error line of a record whose handling raised: it is left for redelivery."""
+    log.error(
+        "record not handled: the concern raised; left for redelivery",
+        msg_id=source.msg_id,
+        record_index=source.index,
+        error=f"{type(exc).__name__}: {exc}"[:500],
+    )
+
+
+def failed_outcome(indexes: frozenset[int], exc: BaseException) -> Outcome:
+    """The outcome of records whose handling raised `exc` (the last of them): each left for redelivery."""
     reason = f"{type(exc).__name__} while handling {len(indexes)} record(s)"
     return Outcome(summary={"raised": len(indexes)}, retry_records=indexes, retry_reason=reason)
 

@@ -61,23 +61,35 @@ def _parse_records(records: list[Any], allowed: frozenset[str]) -> ParsedInput:
     rejections: list[Rejection] = []
     sources: list[SourceRecord] = []
     for index, record in enumerate(records):
-        cmq = record.get("CMQ") if isinstance(record, dict) else None
-        if not isinstance(cmq, dict):
-            rejections.append(Rejection(None, "record has no CMQ object", index))
+        source, body, rejection = record_message(record, index, allowed)
+        if source is not None:
+            sources.append(source)
+        if rejection is not None:
+            rejections.append(rejection)
             continue
-        source = source_from_cmq(cmq, index)
-        sources.append(source)
-        if allowed and source.topic_name not in allowed:
-            reason = f"topic {source.topic_name!r} is not in BATCH_TOPIC_NAMES"
-            rejections.append(Rejection(source.msg_id, reason, index))
-            continue
-        if "msgBody" not in cmq:
-            rejections.append(Rejection(source.msg_id, "record has no msgBody", index))
-            continue
-        got, bad = parse_message(cmq["msgBody"], source)
+        assert source is not None  # noqa: S101 - record_message gives a source with every body
+        got, bad = parse_message(body, source)
         events.extend(got)
         rejections.extend(bad)
     return ParsedInput(len(records), tuple(events), tuple(rejections), tuple(sources))
+
+
+def record_message(
+    record: Any, index: int, allowed: frozenset[str] = frozenset()
+) -> tuple[Optional[SourceRecord], Any, Optional[Rejection]]:
+    """One record of a CMQ-trigger event: its source, its msgBody and None; or, when the wrapper
+    cannot be used, its source (None without a CMQ object), None and the rejection it is. Every
+    reader of trigger records goes through it (the reference path above, log_node_churn's stream)."""
+    cmq = record.get("CMQ") if isinstance(record, dict) else None
+    if not isinstance(cmq, dict):
+        return None, None, Rejection(None, "record has no CMQ object", index)
+    source = source_from_cmq(cmq, index)
+    if allowed and source.topic_name not in allowed:
+        reason = f"topic {source.topic_name!r} is not in BATCH_TOPIC_NAMES"
+        return source, None, Rejection(source.msg_id, reason, index)
+    if "msgBody" not in cmq:
+        return source, None, Rejection(source.msg_id, "record has no msgBody", index)
+    return source, cmq["msgBody"], None
 
 
 def source_from_cmq(cmq: Mapping[str, Any], index: int = 0) -> SourceRecord:
@@ -118,6 +130,22 @@ def parse_tags(value: Any) -> tuple[str, ...]:
 
 def parse_message(body: Any, source: SourceRecord) -> tuple[list[BatchEvent], list[Rejection]]:
     """Parse one Batch message (JSON text, base64 of it, or already a dict) into events."""
+    entries, rejection = message_entries(body, source)
+    if rejection is not None:
+        return [], [rejection]
+    events: list[BatchEvent] = []
+    rejections: list[Rejection] = []
+    for position, entry in enumerate(entries):
+        try:
+            events.append(parse_batch_event(entry, source, position))
+        except _Reject as exc:
+            rejections.append(_entry_rejection(exc, source, position))
+    return events, rejections
+
+
+def message_entries(body: Any, source: SourceRecord) -> tuple[list[Any], Optional[Rejection]]:
+    """The `Events` list of one Batch message and None, or an empty list and the rejection the
+    message is. Each entry is then parse_batch_event's (or, for log_node_churn, its own fast path's)."""
     try:
         message = decode_body(body)
         entries = message.get("Events")
@@ -126,15 +154,22 @@ def parse_message(body: Any, source: SourceRecord) -> tuple[list[BatchEvent], li
         if not entries:
             raise _Reject("message has an empty Events list")
     except _Reject as exc:
-        return [], [Rejection(source.msg_id, str(exc), source.index)]
-    events: list[BatchEvent] = []
-    rejections: list[Rejection] = []
-    for position, entry in enumerate(entries):
-        try:
-            events.append(parse_batch_event(entry, source, position))
-        except _Reject as exc:
-            rejections.append(Rejection(source.msg_id, str(exc), source.index, position))
-    return events, rejections
+        return [], Rejection(source.msg_id, str(exc), source.index)
+    return entries, None
+
+
+def parse_entry(
+    entry: Any, source: SourceRecord, position: int
+) -> tuple[Optional[BatchEvent], Optional[Rejection]]:
+    """One entry of `Events` as parse_message reads it: its event and None, or None and its rejection."""
+    try:
+        return parse_batch_event(entry, source, position), None
+    except _Reject as exc:
+        return None, _entry_rejection(exc, source, position)
+
+
+def _entry_rejection(exc: Exception, source: SourceRecord, position: int) -> Rejection:
+    return Rejection(source.msg_id, str(exc), source.index, position)
 
 
 def decode_body(body: Any) -> Mapping[str, Any]:
@@ -362,6 +397,11 @@ def _opt_float(value: Any) -> Optional[float]:
         return None
     return result if math.isfinite(result) else None
 
+
+# The converters of the Batch fields (as _BATCH_FIELDS assigns them), for a reader that maps the few
+# fields it needs itself: log_node_churn's fast path.
+field_text = _opt_str
+field_number = _opt_float
 
 _NAMES: dict[str, EventName] = {name.value: name for name in EventName}
 # `Batch` field -> (BatchEvent attribute, converter).

@@ -15,7 +15,7 @@ from .settings import env_list
 
 TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable, Optional, Sequence
 
 __all__ = ["Concern", "Outcome", "is_http_event", "is_timer_event", "parse_only", "process", "run"]
 
@@ -30,12 +30,24 @@ def is_http_event(event: Any) -> bool:
     return isinstance(event, Mapping) and "httpMethod" in event
 
 
-def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[str, Any]:
+if TYPE_CHECKING:
+    # A function's own CMQ-trigger path: (event, BATCH_TOPIC_NAMES, invocation, log) -> (summary, outcome),
+    # what `process(parse_trigger_event(event, topics), invocation, log, concern)` gives.
+    TriggerPath = Callable[[Any, Sequence[str], Invocation, JsonLogger], tuple[dict[str, Any], Outcome]]
+else:
+    TriggerPath = None  # for annotations only (they are strings at run time): mypy reads the alias above
+
+
+def run(
+    event: Any, context: Any, *, function: str, concern: Concern, trigger: Optional[TriggerPath] = None
+) -> dict[str, Any]:
     """Handle one SCF invocation, whichever path delivered it.
 
     A timer event polls this function's queue; a function-URL request is an HTTP push (the answer
     is the HTTP response); anything else is the CMQ-topic trigger event or a bare Batch message,
     for which the summary is returned and an exception raised only when a redelivery can help.
+    `trigger`, when given, handles the CMQ-trigger event in place of parsing it whole and running
+    `concern` (log_node_churn streams it); it must give what that would.
 
     The cyclic garbage collector is paused for the invocation and resumed after it, even when it
     raises. An invocation allocates an object graph per record (the parsed message, the event, its
@@ -48,13 +60,15 @@ def run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[st
     if paused:
         gc.disable()
     try:
-        return _run(event, context, function=function, concern=concern)
+        return _run(event, context, function, concern, trigger)
     finally:
         if paused:
             gc.enable()
 
 
-def _run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[str, Any]:
+def _run(
+    event: Any, context: Any, function: str, concern: Concern, trigger: Optional[TriggerPath]
+) -> dict[str, Any]:
     invocation = Invocation.from_context(context)
     log = JsonLogger(function, invocation.request_id)
     # Each path's module (and the HTTP client the queue path needs) is imported on that path only:
@@ -69,8 +83,11 @@ def _run(event: Any, context: Any, *, function: str, concern: Concern) -> dict[s
         return scrubbed(handle_push(event, concern, invocation, log), log.secrets)
     records = event.get("Records") if isinstance(event, Mapping) else None
     capture_raw("cmq_record", records if isinstance(records, list) else [event], log)
-    parsed = parse_trigger_event(event, env_list("BATCH_TOPIC_NAMES"))
-    summary, outcome = process(parsed, invocation, log, concern)
+    topics = env_list("BATCH_TOPIC_NAMES")
+    if trigger is None:
+        summary, outcome = process(parse_trigger_event(event, topics), invocation, log, concern)
+    else:
+        summary, outcome = trigger(event, topics, invocation, log)
     if outcome.retry_records:
         log.error(
             "invocation failed; raising so that SCF delivers the event again",
