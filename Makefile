@@ -39,6 +39,9 @@ typecheck: $(STAMP)
 # real 3.9 interpreter, when the machine has one, byte-compiles it and runs each handler on a sample
 # (stdlib only: without their optional settings the handlers need no third-party package).
 PY39 := $(firstword $(wildcard $(HOME)/.pyenv/versions/3.9*/bin/python3.9 /usr/bin/python3.9 /usr/local/bin/python3.9))
+# log_node_churn's stream reads times with datetime.fromisoformat, which reads fewer forms before 3.11:
+# tests/churn_paths.py holds it to the reference path under each SCF runtime the machine has.
+PY310 := $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10))
 compat: $(STAMP)
 	$(BIN)/vermin --no-tips --violations --target=3.9- --eval-annotations $(DEPLOYED)
 ifneq ($(PY39),)
@@ -48,9 +51,13 @@ ifneq ($(PY39),)
 	$(PY39) -m tools.invoke retry_interrupted events/cmq_topic_job_failed_interrupted.json --env-file /dev/null 2>&1 \
 	  | grep -q '"retried": 1' || { echo "retry_interrupted did not retry under $(PY39)"; exit 1; }
 	@echo "python 3.9: retry_interrupted signed and sent its Batch and Tag calls with the standard library alone"
+	$(PY39) -m tests.churn_paths
 	@echo "python 3.9 ($(PY39)): compiled and invoked every handler"
 else
 	@echo "no python3.9 on this machine: vermin's check only"
+endif
+ifneq ($(PY310),)
+	$(PY310) -m tests.churn_paths
 endif
 
 pytest: $(STAMP)

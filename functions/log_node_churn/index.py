@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from churn import log_node_churn
+from churn.stream import churn_trigger
 
 from shared.runtime import run
 
@@ -12,5 +13,5 @@ if TYPE_CHECKING:
 
 
 def main_handler(event: Any, context: Any) -> dict[str, Any]:
-    """SCF handler: returns a JSON-serialisable summary."""
-    return run(event, context, function="log_node_churn", concern=log_node_churn)
+    """SCF handler: returns a JSON-serialisable summary. A CMQ-trigger event is streamed (churn.stream)."""
+    return run(event, context, function="log_node_churn", concern=log_node_churn, trigger=churn_trigger)
