@@ -47,10 +47,31 @@ def is_secret_name(name: str) -> bool:
 
 
 def secret_values(env: Optional[Mapping[str, str]] = None) -> list[str]:
-    """Values of settings that are secrets, longest first (so a secret inside another is still caught)."""
-    source = os.environ if env is None else env
+    """Values of settings that are secrets, longest first (so a secret inside another is still caught).
+
+    Without `env`, the process environment's: scanned again only when it changed since the last
+    scan. Each invocation makes a logger, and scanning os.environ (which decodes every name and value
+    on the way) was 16 us of a one-record invocation on Python 3.9; comparing its raw table with a
+    copy kept from the last scan is 0.5. Every change made through os.environ (monkeypatch's too)
+    shows in that table; without one (not CPython) every call scans.
+    """
+    if env is not None:
+        return _secret_values(env)
+    table = getattr(os.environ, "_data", None)  # CPython's os._Environ: encoded names -> values
+    if not isinstance(table, dict):
+        return _secret_values(os.environ)
+    if table != _SCANNED[0]:
+        _SCANNED[:] = [dict(table), _secret_values(os.environ)]
+    return list(_SCANNED[1])
+
+
+def _secret_values(source: Mapping[str, str]) -> list[str]:
     values = {source[k] for k in source if is_secret_name(k)}
     return sorted((v for v in values if len(v) >= _MIN_SECRET_LEN), key=len, reverse=True)
+
+
+# The environment's table when it was last scanned, and the secret values found in it.
+_SCANNED: list[Any] = [None, []]
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -112,10 +133,23 @@ class JsonLogger:
         stream: Optional[IO[str]] = None,
         env: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self.function = function
-        self.request_id = request_id
+        self._function = function
+        self._request_id = request_id
         self._stream = stream
         self._secrets = secret_values(env)
+        # The JSON of each (level, message)'s header after its timestamp, built on first use.
+        self._heads: dict[tuple[str, str], str] = {}
+        self._ts, self._ts_text = -1.0, ""  # the last line's timestamp, and its JSON start
+
+    @property
+    def function(self) -> str:
+        """The function name every line carries."""
+        return self._function
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The SCF request id every line carries (when there is one)."""
+        return self._request_id
 
     @property
     def secrets(self) -> list[str]:
@@ -127,17 +161,47 @@ class JsonLogger:
         self.write(level, message, fields)
 
     def write(self, level: str, message: str, fields: Mapping[str, Any]) -> None:
-        """`log` with the fields as a mapping: a line per event need not copy them into keywords."""
-        record: dict[str, Any] = {
-            "ts": round(time.time(), 3),
-            "level": level,
-            "msg": message,
-            "function": self.function,
-        }
-        if self.request_id:
-            record["request_id"] = self.request_id
+        """`log` with the fields as a mapping: a line per event need not copy them into keywords.
+
+        The line is the JSON of the header (ts, level, msg, function, request_id) updated with the
+        fields. The fields are encoded alone and joined to the header's JSON, built once per level
+        and message: the same text, without copying every field into a new dict and encoding the
+        header again on each line (about 1 us of a node_event line's 20 on Python 3.9; a test holds
+        the two equal). Fields that are not a dict or name a header key, lines long enough to clip and
+        fields that cannot be encoded take the whole-record path.
+        """
+        ts = round(time.time(), 3)
+        if type(fields) is dict and not (
+            "ts" in fields
+            or "level" in fields
+            or "msg" in fields
+            or "function" in fields
+            or "request_id" in fields
+        ):
+            try:
+                body = _ENCODER.encode(fields)
+            except (RecursionError, ValueError, TypeError):
+                body = ""  # emit writes the line that says so
+            if body:
+                if ts != self._ts:  # lines a millisecond apart share the text of their timestamp
+                    self._ts, self._ts_text = ts, '{"ts":' + repr(ts)  # as the encoder writes a float
+                head = self._heads.get((level, message)) or self._head(level, message)
+                line = self._ts_text + head + ("," + body[1:] if len(body) > 2 else "}")
+                if len(line) <= MAX_FIELD_CHARS:
+                    self._put(line)
+                    return
+        record: dict[str, Any] = {"ts": ts, "level": level, "msg": message, "function": self._function}
+        if self._request_id:
+            record["request_id"] = self._request_id
         record.update(fields)
         self.emit(record)
+
+    def _head(self, level: str, message: str) -> str:
+        header: dict[str, Any] = {"level": level, "msg": message, "function": self._function}
+        if self._request_id:
+            header["request_id"] = self._request_id
+        head = self._heads[(level, message)] = "," + _ENCODER.encode(header)[1:-1]
+        return head
 
     def emit(self, record: Mapping[str, Any]) -> None:
         """Write an already-shaped JSON object as one line, long texts clipped, secrets scrubbed.
@@ -156,12 +220,16 @@ class JsonLogger:
                     "ts": round(time.time(), 3),
                     "level": "ERROR",
                     "msg": "a log line could not be encoded",
-                    "function": self.function,
-                    "request_id": self.request_id,
+                    "function": self._function,
+                    "request_id": self._request_id,
                     "lost_msg": clean_text(str(record.get("msg", "")))[:200],
                     "error": type(exc).__name__,
                 }
             )
+        self._put(line)
+
+    def _put(self, line: str) -> None:
+        """Write one encoded line: secrets removed, lone surrogates replaced."""
         stream = self._stream if self._stream is not None else sys.stdout
         stream.write(clean_text(redact(line, self._secrets)) + "\n")
 

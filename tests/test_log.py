@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import io
 import json
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared import log as log_module
 from shared.log import REDACTED, JsonLogger, redact, redact_url
+from shared.text import clean_text
 
 
 def test_one_json_object_per_line_with_request_id():
@@ -101,3 +103,102 @@ def test_a_tag_key_setting_is_not_a_secret_but_other_keys_are():
 
     assert not is_secret_name("RETRY_TAG_KEY")
     assert is_secret_name("CMQ_SECRET_KEY") and is_secret_name("SOME_API_KEY")
+
+
+def _whole_record_line(request_id: str | None, head: tuple[str, str], fields, ts: float) -> str:
+    """The line as the logger wrote it before it joined the fields to a cached header: the header
+    dict updated with the fields, encoded whole (clipped when long), scrubbed and cleaned."""
+    level, message = head
+    record = {"ts": ts, "level": level, "msg": message, "function": "fn"}
+    if request_id:
+        record["request_id"] = request_id
+    record.update(fields)
+    line = log_module._ENCODER.encode(record)
+    if len(line) > log_module.MAX_FIELD_CHARS:
+        line = log_module._ENCODER.encode(log_module.clip(record))
+    return clean_text(redact(line, ())) + "\n"
+
+
+_KEYS = st.one_of(
+    st.sampled_from(["ts", "level", "msg", "function", "request_id", "kind", "event", 'a"b', "é"]),
+    st.text(max_size=6),
+)
+_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=20),
+        st.sampled_from(["\ud800", "x" * 9000, "中文", 'q"uote\\', "\x00\x1f"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fields=st.dictionaries(_KEYS, _VALUES, max_size=6),
+    request_id=st.one_of(st.none(), st.just(""), st.text(max_size=8), st.just('req\ud800"x')),
+    head=st.tuples(
+        st.sampled_from(["INFO", "WARNING", "ERROR"]),
+        st.sampled_from(["node event", "summary", 'say "hi"', "\ud800", ""]),
+    ),
+    lines=st.integers(1, 3),
+)
+def test_a_line_is_the_header_updated_with_its_fields_encoded_whole(fields, request_id, head, lines):
+    # GIVEN a clock (lines in the same millisecond, then another), and any fields: header names,
+    # quotes, lone surrogates, fields long enough to clip
+    moments = iter([1796133297.6104, 1796133297.6101, 1796133298.25])
+    stream = io.StringIO()
+    log = JsonLogger("fn", request_id, stream=stream, env={})
+    # WHEN the logger writes them a few times
+    with mock.patch("time.time", lambda: next(moments)):
+        for _ in range(lines):
+            log.write(head[0], head[1], fields)
+    # THEN each line is what encoding the whole record gives
+    stamps = [1796133297.61, 1796133297.61, 1796133298.25][:lines]
+    assert stream.getvalue() == "".join(_whole_record_line(request_id, head, fields, ts) for ts in stamps)
+
+
+def test_fields_that_cannot_be_encoded_still_give_the_line_that_says_so():
+    stream = io.StringIO()
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    JsonLogger("fn", "r", stream=stream, env={}).write("INFO", "deep", {"value": deep})
+    line = json.loads(stream.getvalue())
+    assert (line["msg"], line["lost_msg"], line["error"]) == (
+        "a log line could not be encoded",
+        "deep",
+        "RecursionError",
+    )
+
+
+def test_the_environment_is_scanned_again_only_when_it_changed(monkeypatch):
+    # GIVEN a count of the scans
+    scans: list[int] = []
+    real = log_module._secret_values
+
+    def counting(source):
+        scans.append(1)
+        return real(source)
+
+    monkeypatch.setattr(log_module, "_secret_values", counting)
+    monkeypatch.setenv("WECOM_WEBHOOK_URL", "https://example.invalid/send?key=first-value")
+    first = log_module.secret_values()
+    # WHEN nothing changes, no scan; WHEN a secret changes, is added or removed, a scan that sees it
+    assert log_module.secret_values() == first and len(scans) == 1
+    monkeypatch.setenv("WECOM_WEBHOOK_URL", "https://example.invalid/send?key=second-value")
+    assert "https://example.invalid/send?key=second-value" in log_module.secret_values()
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "brand-new-secret")
+    assert "brand-new-secret" in log_module.secret_values()
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    assert "brand-new-secret" not in log_module.secret_values()
+    assert len(scans) == 4
+    # AND a caller changing the list it got changes nothing for the next
+    log_module.secret_values().clear()
+    assert log_module.secret_values()
