@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import io
 import json
 import os
@@ -110,8 +111,8 @@ def throughput(
 
 STEP_LABELS = {
     "baseline": "baseline: decode, `json.loads`, one `json.dumps`",
-    "envelope": "envelope: decode, JSON, typed event, source record",
-    "node_event_record": "node_event fields: times, node age, variables",
+    "envelope": "envelope: CMQ wrapper, source record, decode, JSON",
+    "node_event_record": "node_event fields from the entry: times, node age, variables",
     "churn_figures": "dedupe and churn figures",
     "line_json": "node_event line: JSON encoding",
     "line_header_scrub_write": "node_event line: header, scrubbing, write",
@@ -122,44 +123,69 @@ STEP_LABELS = {
 
 
 def churn_steps(n: int = 1000, timer: Timer = best_times, scale: float = 1.0) -> dict[str, Any]:
-    """Where log_node_churn's time goes: each step timed alone on the same `n` raw node-event records,
-    in microseconds per event and as a ratio to the hand-written peer's time per event."""
-    from churn.records import node_event_record
+    """Where log_node_churn's time goes: each step of its trigger path (churn.stream) timed alone on the
+    same `n` raw node-event records, in microseconds per event and as a ratio to the hand-written peer's
+    time per event."""
+    from churn.records import plain_record
     from churn.summary import Churn
 
-    from shared.envelope import parse_trigger_event
+    from shared.envelope import message_entries, record_message
     from shared.log import _ENCODER, JsonLogger
 
     event = spread_event(EventName.COMPUTE_NODE_RUNNING, n)
-    parsed = parse_trigger_event(event)
-    records = [node_event_record(e) for e in parsed.events]
+
+    def envelope() -> None:
+        for index, record in enumerate(event["Records"]):
+            source, body, _ = record_message(record, index)
+            assert source is not None  # noqa: S101 - as above
+            message_entries(body, source)  # each message let go before the next, as the stream does
+
+    messages = []
+    for index, record in enumerate(event["Records"]):
+        source, body, _ = record_message(record, index)
+        assert source is not None  # noqa: S101 - every record of the bench's event has its CMQ object
+        messages.append((source, message_entries(body, source)[0]))
+    records = [plain_record(e, source, p) for source, entries in messages for p, e in enumerate(entries)]
     logger = JsonLogger("log_node_churn", "bench-churn", stream=io.StringIO(), env={})
-    head = {"ts": time.time(), "level": "INFO", "msg": "node event", "function": "log_node_churn"}
-    lines = [{**head, "request_id": "bench-churn", **r} for r in records]
+    fields_only = [r for r in records if r is not None]
+
+    def fields() -> None:
+        for source, entries in messages:
+            for position, entry in enumerate(entries):
+                plain_record(entry, source, position)
 
     def figures() -> None:
         churn = Churn()
-        for record in records:
+        for record in fields_only:
             churn.add_own(record)  # what the function does with its own records
         churn.summaries()
 
     def write() -> None:
-        for record in records:
+        for record in fields_only:
             logger.write("INFO", "node event", record)
 
     handler = load_handler("log_node_churn")
     timed: dict[str, Callable[[], Any]] = {
         "baseline": partial(baseline, event),
-        "envelope": partial(parse_trigger_event, event),
-        "node_event_record": lambda: [node_event_record(e) for e in parsed.events],
+        "envelope": envelope,
+        "node_event_record": fields,
         "churn_figures": figures,
-        "line_json": lambda: [_ENCODER.encode(line) for line in lines],
+        # The logger encodes a line's fields alone and joins them to its header's cached JSON.
+        "line_json": lambda: [_ENCODER.encode(record) for record in fields_only],
         "line_write": write,
         "handler": partial(handler.main_handler, event, dict(CONTEXT)),
         "handwritten": partial(handwritten.main_handler, event, dict(CONTEXT)),
     }
-    with discarded_stdout():
-        seconds = timer(timed, repeat_for(n, scale))
+    # The handler pauses the cyclic garbage collector for its invocation (shared.runtime.run): every
+    # step, and the peer, are timed with it paused too.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        with discarded_stdout():
+            seconds = timer(timed, repeat_for(n, scale))
+    finally:
+        if paused:
+            gc.enable()
     us = {name: s * 1e6 / n for name, s in seconds.items()}
     # The write includes the encoding: what it adds is the header, the scrubbing and the write itself.
     us["line_header_scrub_write"] = us.pop("line_write") - us["line_json"]

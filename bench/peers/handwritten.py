@@ -246,9 +246,10 @@ def main_handler(event: Any, context: Any) -> dict[str, Any]:
         result = dict(EMPTY_SUMMARY, records=1, rejected=1)
         emit("INFO", "summary", {"summary": result})
         return result
-    good: list[tuple[dict[str, Any], Optional[str], int]] = []
-    unknown: list[dict[str, Any]] = []
-    rejected = events = 0
+    # Each line is printed as its entry is read, as log_node_churn streams a trigger event.
+    seen: set[str] = set()
+    by_env: dict[Optional[str], list[dict[str, Any]]] = {}
+    rejected = events = unknown = duplicates = 0
     for index, record in enumerate(records):
         cmq = record.get("CMQ") if isinstance(record, dict) else None
         msg_id = _text(cmq.get("msgId")) if isinstance(cmq, dict) else None
@@ -268,29 +269,26 @@ def main_handler(event: Any, context: Any) -> dict[str, Any]:
                 continue
             events += 1
             if name.strip() not in KNOWN_EVENTS:
-                unknown.append({"event_name": name.strip(), "msg_id": msg_id, "position": position})
-            elif name.strip() in CHURN_EVENTS:
-                good.append((entry, msg_id, position))
-    for fields in unknown:
-        emit("WARNING", "unknown event name ignored", fields)
-    seen: set[str] = set()
-    by_env: dict[Optional[str], list[dict[str, Any]]] = {}
-    duplicates = 0
-    for entry, msg_id, position in good:
-        fields = node_event(entry, msg_id, position)
-        key = event_key(fields)
-        if key in seen:
-            duplicates += 1
-            emit(
-                "INFO",
-                "duplicate node event skipped",
-                {"msg_id": msg_id, "position": position, "event_key": key},
-            )
-            continue
-        seen.add(key)
-        by_env.setdefault(fields["env_id"], []).append(fields)
-        line = {"ts": round(time.time(), 3), **head, **fields}
-        print(json.dumps(line))
+                warning = {"event_name": name.strip(), "msg_id": msg_id, "position": position}
+                emit("WARNING", "unknown event name ignored", warning)
+                unknown += 1
+                continue
+            if name.strip() not in CHURN_EVENTS:
+                continue
+            fields = node_event(entry, msg_id, position)
+            key = event_key(fields)
+            if key in seen:
+                duplicates += 1
+                emit(
+                    "INFO",
+                    "duplicate node event skipped",
+                    {"msg_id": msg_id, "position": position, "event_key": key},
+                )
+                continue
+            seen.add(key)
+            by_env.setdefault(fields["env_id"], []).append(fields)
+            line = {"ts": round(time.time(), 3), **head, **fields}
+            print(json.dumps(line))
     envs = sorted(by_env, key=lambda e: (e is None, e or ""))
     for env_id in envs:
         emit("INFO", "churn summary", summary(env_id, by_env[env_id]))
@@ -298,7 +296,7 @@ def main_handler(event: Any, context: Any) -> dict[str, Any]:
         "records": len(records),
         "events": events,
         "rejected": rejected,
-        "unknown": len(unknown),
+        "unknown": unknown,
         "bad_times": 0,
         "node_events": sum(len(v) for v in by_env.values()),
         "duplicates": duplicates,

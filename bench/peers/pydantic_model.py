@@ -11,7 +11,7 @@ import binascii
 import json
 import time
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from pydantic import BaseModel, Field, ValidationError  # type: ignore[import-not-found, unused-ignore]
 
@@ -98,36 +98,36 @@ def node_event(event: Event, msg_id: Optional[str], position: int) -> dict[str, 
     }
 
 
-def _events(body: Any) -> tuple[list[tuple[int, Event]], list[tuple[Optional[int], str]]]:
-    """The valid events of one body with their positions, and the rejections (position, reason)."""
+def _events(body: Any) -> list[tuple[Optional[int], Union[Event, str]]]:
+    """Each entry of one body in order, as (position, its Event or the reason it is rejected); one
+    (None, reason) when the body itself is no message."""
     if not isinstance(body, str) or not body.strip():
-        return [], [(None, "msgBody is empty or not text")]
+        return [(None, "msgBody is empty or not text")]
     text = body.strip()
     if text[0] not in "{[":
         try:
             text = base64.b64decode(text, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            return [], [(None, "msgBody is neither JSON nor base64 of JSON")]
+            return [(None, "msgBody is neither JSON nor base64 of JSON")]
     try:
-        return list(enumerate(Message.model_validate_json(text).Events)), []
+        return list(enumerate(Message.model_validate_json(text).Events))
     except ValidationError:
         pass
     # One bad entry must not cost the others: validate them one by one.
     try:
         message = json.loads(text)
     except ValueError:
-        return [], [(None, "msgBody is not valid JSON")]
+        return [(None, "msgBody is not valid JSON")]
     entries = message.get("Events") if isinstance(message, dict) else None
     if not isinstance(entries, list) or not entries:
-        return [], [(None, "message has no Events list")]
-    good: list[tuple[int, Event]] = []
-    bad: list[tuple[Optional[int], str]] = []
+        return [(None, "message has no Events list")]
+    read: list[tuple[Optional[int], Union[Event, str]]] = []
     for position, entry in enumerate(entries):
         try:
-            good.append((position, Event.model_validate(entry)))
+            read.append((position, Event.model_validate(entry)))
         except ValidationError as exc:
-            bad.append((position, f"Events[{position}] is invalid: {exc.error_count()} error(s)"))
-    return good, bad
+            read.append((position, f"Events[{position}] is invalid: {exc.error_count()} error(s)"))
+    return read
 
 
 def main_handler(event: Any, context: Any) -> dict[str, Any]:
@@ -151,9 +151,10 @@ def main_handler(event: Any, context: Any) -> dict[str, Any]:
         result = dict(EMPTY_SUMMARY, records=1, rejected=1)
         emit("INFO", "summary", {"summary": result})
         return result
-    good: list[tuple[Event, Optional[str], int]] = []
-    unknown: list[dict[str, Any]] = []
-    rejected = events = 0
+    # Each line is written as its entry is read, as log_node_churn streams a trigger event.
+    seen: set[str] = set()
+    by_env: dict[Optional[str], list[dict[str, Any]]] = {}
+    rejected = events = unknown = duplicates = 0
     for index, record in enumerate(records):
         cmq = record.get("CMQ") if isinstance(record, dict) else None
         if not isinstance(cmq, dict):
@@ -161,36 +162,36 @@ def main_handler(event: Any, context: Any) -> dict[str, Any]:
             rejected += 1
             continue
         msg_id = _text(cmq.get("msgId"))
-        valid, bad = _events(cmq.get("msgBody"))
-        for position, reason in bad:
-            reject(msg_id, index, position, reason)
-        rejected += len(bad)
-        for position, parsed in valid:
+        for position, parsed in _events(cmq.get("msgBody")):
+            if isinstance(parsed, str) or position is None:
+                reject(msg_id, index, position, str(parsed))
+                rejected += 1
+                continue
             events += 1
             name = parsed.EventName.strip()
             if name not in KNOWN_EVENTS:
-                unknown.append({"event_name": name, "msg_id": msg_id, "position": position})
-            elif name in CHURN_EVENTS:
-                good.append((parsed, msg_id, position))
-    for fields in unknown:
-        emit("WARNING", "unknown event name ignored", fields)
-    seen: set[str] = set()
-    by_env: dict[Optional[str], list[dict[str, Any]]] = {}
-    duplicates = 0
-    for parsed, msg_id, position in good:
-        fields = node_event(parsed, msg_id, position)
-        key = event_key(fields)
-        if key in seen:
-            duplicates += 1
-            emit(
-                "INFO",
-                "duplicate node event skipped",
-                {"msg_id": msg_id, "position": position, "event_key": key},
-            )
-            continue
-        seen.add(key)
-        by_env.setdefault(fields["env_id"], []).append(fields)
-        emit("INFO", "node event", fields)
+                emit(
+                    "WARNING",
+                    "unknown event name ignored",
+                    {"event_name": name, "msg_id": msg_id, "position": position},
+                )
+                unknown += 1
+                continue
+            if name not in CHURN_EVENTS:
+                continue
+            fields = node_event(parsed, msg_id, position)
+            key = event_key(fields)
+            if key in seen:
+                duplicates += 1
+                emit(
+                    "INFO",
+                    "duplicate node event skipped",
+                    {"msg_id": msg_id, "position": position, "event_key": key},
+                )
+                continue
+            seen.add(key)
+            by_env.setdefault(fields["env_id"], []).append(fields)
+            emit("INFO", "node event", fields)
     envs = sorted(by_env, key=lambda e: (e is None, e or ""))
     for env_id in envs:
         emit("INFO", "churn summary", summary(env_id, by_env[env_id]))
@@ -198,7 +199,7 @@ def main_handler(event: Any, context: Any) -> dict[str, Any]:
         "records": len(records),
         "events": events,
         "rejected": rejected,
-        "unknown": len(unknown),
+        "unknown": unknown,
         "bad_times": 0,
         "node_events": sum(len(v) for v in by_env.values()),
         "duplicates": duplicates,
