@@ -186,8 +186,8 @@ class JsonLogger:
                 if ts != self._ts:  # lines a millisecond apart share the text of their timestamp
                     self._ts, self._ts_text = ts, '{"ts":' + repr(ts)  # as the encoder writes a float
                 head = self._heads.get((level, message)) or self._head(level, message)
-                line = self._ts_text + head + ("," + body[1:] if len(body) > 2 else "}")
-                if len(line) <= MAX_FIELD_CHARS:
+                line = self._ts_text + head + ("," + body[1:] if len(body) > 2 else "}") + "\n"
+                if len(line) <= MAX_FIELD_CHARS + 1:
                     self._put(line)
                     return
         record: dict[str, Any] = {"ts": ts, "level": level, "msg": message, "function": self._function}
@@ -226,12 +226,12 @@ class JsonLogger:
                     "error": type(exc).__name__,
                 }
             )
-        self._put(line)
+        self._put(line + "\n")
 
     def _put(self, line: str) -> None:
-        """Write one encoded line: secrets removed, lone surrogates replaced."""
+        """Write one encoded line, its newline included: secrets removed, lone surrogates replaced."""
         stream = self._stream if self._stream is not None else sys.stdout
-        stream.write(clean_text(redact(line, self._secrets)) + "\n")
+        stream.write(clean_text(redact(line, self._secrets)))
 
     def info(self, message: str, **fields: Any) -> None:
         """An info line."""

@@ -48,7 +48,7 @@ def churn_outcome(churn: Churn, logged: int, log: JsonLogger) -> Outcome:
     """One churn_summary line per environment, and the figures of the invocation's summary."""
     summaries = churn.summaries()
     for figures in summaries:
-        log.info("churn summary", **figures)
+        log.write("INFO", "churn summary", figures)
     return Outcome(
         summary={
             "node_events": logged,

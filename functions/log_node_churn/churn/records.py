@@ -23,6 +23,11 @@ def is_churn_event(event: BatchEvent) -> bool:
     return event.category in CHURN_CATEGORIES
 
 
+# What `YYYY-MM-DDTHH:MM:SSZ` holds at 4, 7, 10, 13, 16 and 19 (every third character from the fifth):
+# with its length, the shape of the text Batch sends, checked with one slice.
+_SEPARATORS = "--T::Z"
+
+
 def iso_of(moment: Optional[datetime], text: Any) -> Optional[str]:
     """`iso(moment)`, taking the text it was parsed from when that is already the same
     (`YYYY-MM-DDTHH:MM:SSZ`, what Batch sends): two isoformat calls per line saved."""
@@ -30,10 +35,7 @@ def iso_of(moment: Optional[datetime], text: Any) -> Optional[str]:
         moment is not None
         and type(text) is str
         and len(text) == 20
-        and text[19] == "Z"
-        and text[10] == "T"
-        and text[4] == text[7] == "-"
-        and text[13] == text[16] == ":"
+        and text[4::3] == _SEPARATORS
         and not moment.microsecond
     ):
         # Exactly the extended form (3.11's fromisoformat also reads basic and week dates, and a
@@ -48,14 +50,7 @@ def utc_time(text: Any) -> tuple[Optional[datetime], Optional[str]]:
     (0.6 us against 0.9 for the two functions on Python 3.9; tests/churn_paths.py holds the two equal,
     under 3.9 too). Any other text, and one of this shape fromisoformat refuses (a leading space, which
     parse_time would strip, among them), is theirs."""
-    if (
-        type(text) is str
-        and len(text) == 20
-        and text[19] == "Z"
-        and text[10] == "T"
-        and text[4] == text[7] == "-"
-        and text[13] == text[16] == ":"
-    ):
+    if type(text) is str and len(text) == 20 and text[4::3] == _SEPARATORS:
         try:
             moment = _FROM_ISO(text[:19] + "+00:00")
         except ValueError:

@@ -129,7 +129,9 @@ class EnvChurn(Record):
         age = record["node_age_s"]
         if age is not None:
             # A negative age is clock skew (see records.node_age_s): it counts as zero here.
-            age = max(0.0, float(age))
+            age = float(age)
+            if age < 0:
+                age = 0.0
             self.ages.append(age)
             if event == DELETING:
                 self.lifetimes.append(age)
