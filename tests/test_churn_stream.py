@@ -11,6 +11,7 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import churn.records as records_module
 import churn.stream as stream_module
 import pytest
 from churn.records import CHURN_NAMES, plain_record
@@ -127,9 +128,31 @@ def test_utc_time_reads_every_time_as_parse_time_and_iso_of(moment, separator, o
     assert time_difference(text) is None
 
 
-@given(text=st.text(alphabet="0123456789-T:Z +.\u0661\uff12 \t", min_size=18, max_size=22))
-def test_utc_time_reads_time_shaped_garbage_as_parse_time_and_iso_of(text):
-    assert time_difference(text) is None
+@given(
+    moment=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    edits=st.lists(
+        st.tuples(st.integers(0, 19), st.sampled_from(list("0123456789 +-:.TtZz\u0661\uff12\t\xa0W"))),
+        max_size=3,
+    ),
+)
+def test_utc_time_reads_a_batch_time_with_characters_changed_as_parse_time_and_iso_of(moment, edits):
+    # A Batch time (`YYYY-MM-DDTHH:MM:SSZ`) with up to three characters changed: most keep its shape,
+    # so the fast reading is tried on digits, signs and spaces it must refuse as parse_time refuses them.
+    text = list(moment.isoformat(timespec="seconds") + "Z")
+    for at, character in edits:
+        text[at] = character
+    assert time_difference("".join(text)) is None
+
+
+def test_a_batch_time_is_read_without_parse_time(monkeypatch):
+    # Without this, a fast reading that always stood aside would pass the tests above.
+    def refused(text: Any) -> None:
+        raise AssertionError(f"parse_time({text!r}) called")
+
+    monkeypatch.setattr(records_module, "parse_time", refused)
+    moment, text = records_module.utc_time("2026-11-20T08:35:00Z")
+    assert (moment, text) == (datetime(2026, 11, 20, 8, 35, tzinfo=timezone.utc), "2026-11-20T08:35:00Z")
+    assert moment is not None and moment.tzinfo is timezone.utc
 
 
 @st.composite
@@ -240,9 +263,61 @@ def test_a_record_that_raises_is_left_for_redelivery_and_the_others_logged_once(
     errors = [line for line in run.lines if line["level"] == "ERROR"]
     assert [(e["msg_id"], e["record_index"]) for e in errors] == [(middle, 1)]
     assert "KeyError" in errors[0]["error"]
-    # AND only it is left for redelivery, as the reference's isolation leaves it
+    # AND only it is left for redelivery, with the reason the reference's isolation gives
     assert run.outcome.retry_records == frozenset({1})
-    assert (run.summary["raised"], run.summary["isolated"], run.summary["node_events"]) == (1, True, 2)
+    assert run.outcome.retry_reason == "KeyError while handling 1 record(s)"
+    # AND the summary counts what was handled: the two logged records, the one that raised
+    summary = run.summary
+    assert (summary["events"], summary["node_events"], summary["raised"], summary["isolated"]) == (
+        2,
+        2,
+        1,
+        True,
+    )
+
+
+def test_each_failed_record_gives_its_reason_as_the_references_isolation_does(monkeypatch):
+    event = trigger_event(EventName.COMPUTE_NODE_ABNORMAL, records=4)
+    ids = {event["Records"][0]["CMQ"]["msgId"], event["Records"][2]["CMQ"]["msgId"]}
+
+    def plain(entry: Any, source: Any, position: int) -> Any:
+        if source.msg_id in ids:
+            raise KeyError(source.msg_id)
+        return plain_record(entry, source, position)
+
+    monkeypatch.setattr(stream_module, "plain_record", plain)
+    run = run_path(event, (), stream=True)
+    assert run.outcome.retry_records == frozenset({0, 2})
+    assert (
+        run.outcome.retry_reason == "KeyError while handling 1 record(s); KeyError while handling 1 record(s)"
+    )
+    assert run.summary["raised"] == 2
+
+
+def test_a_record_that_raises_part_way_leaves_no_line_and_no_figure(monkeypatch):
+    # GIVEN a record of two node events (its own environment) whose second entry raises when read
+    entries = [
+        batch_event(EventName.COMPUTE_NODE_CREATED, env_id="env-doomed", node_id=f"node-{n}")
+        for n in range(2)
+    ]
+    event = trigger_event(EventName.COMPUTE_NODE_RUNNING, records=2)
+    event["Records"][0]["CMQ"]["msgBody"] = json.dumps({"Events": entries})
+    doomed = event["Records"][0]["CMQ"]["msgId"]
+
+    def plain(entry: Any, source: Any, position: int) -> Any:
+        if source.msg_id == doomed and position == 1:
+            raise TypeError("second entry")
+        return plain_record(entry, source, position)
+
+    monkeypatch.setattr(stream_module, "plain_record", plain)
+    # WHEN the stream handles it and the record after it
+    run = run_path(event, (), stream=True)
+    # THEN nothing of the failed record is logged or counted (its redelivery will be), the next one is
+    assert [line["msg_id"] for line in run.node_lines()] == [event["Records"][1]["CMQ"]["msgId"]]
+    summaries = [line for line in run.lines if line["msg"] == "churn summary"]
+    assert all(line["env_id"] != "env-doomed" for line in summaries)
+    assert (run.summary["events"], run.summary["node_events"], run.summary["environments"]) == (1, 1, 1)
+    assert run.outcome.retry_records == frozenset({0})
 
 
 def test_the_handler_raises_for_redelivery_when_a_record_raised(monkeypatch):

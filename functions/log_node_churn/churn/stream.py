@@ -10,7 +10,11 @@ holds the two paths to the same lines and summary on every sample and on hostile
 
 A record whose handling raises (a bug: nothing here raises on bad input) costs only itself: its error
 is logged, the records after it are handled, and it is left for redelivery, as the reference's
-isolation does.
+isolation does. Each message is read whole before any of it is logged or counted, so a record whose
+reading raises leaves nothing behind (should counting or writing its lines raise, those already
+written stay). The summary then says what was logged: the figures of the records handled, `raised`
+and `isolated`, and each failed record's reason, where the reference, which runs the concern again
+record by record, adds up the figures of each run.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from shared.concern import (
     log_rejection,
     log_unhandled,
     log_unknown,
+    merge_outcomes,
     process,
 )
 from shared.envelope import message_entries, parse_entry, parse_trigger_event, record_message
@@ -37,7 +42,7 @@ from .summary import Churn
 
 TYPE_CHECKING = False  # typing's, without importing typing: 2 ms of a 3.9 cold start
 if TYPE_CHECKING:
-    from typing import Any, Optional, Sequence
+    from typing import Any, Callable, Sequence
 
 
 def churn_trigger(
@@ -51,6 +56,7 @@ def churn_trigger(
         return process(parse_trigger_event(event, topics), invocation, log, log_node_churn)
     stream = _Stream(log)
     allowed = frozenset(topics)
+    failed: list[Outcome] = []
     for index, record in enumerate(records):
         source, body, rejection = record_message(record, index, allowed)
         if rejection is not None:
@@ -63,13 +69,11 @@ def churn_trigger(
             raise  # not the record's fault: every record would fail alike
         except Exception as exc:  # the point: one record's bug must not cost the others
             log_unhandled(source, exc, log)
-            stream.failed.append(index)
-            stream.error = exc
+            failed.append(failed_outcome(frozenset({index}), exc))
     outcome = churn_outcome(stream.churn, stream.logged, log)
-    if stream.error is not None:
-        failed = failed_outcome(frozenset(stream.failed), stream.error)
-        summary = {**outcome.summary, **failed.summary, "isolated": True}
-        outcome = Outcome(summary, failed.retry_records, failed.retry_reason)
+    if failed:
+        # As the reference's isolation reports it: each failed record's reason, `raised`, `isolated`.
+        outcome = merge_outcomes([outcome, *failed])
     counts = (len(records), stream.events, stream.rejected, stream.unknown, stream.bad_times)
     return finish(counts, outcome, log), outcome
 
@@ -77,50 +81,58 @@ def churn_trigger(
 class _Stream:
     """What the records read so far add up to."""
 
-    __slots__ = ("bad_times", "churn", "error", "events", "failed", "log", "logged", "rejected", "unknown")
+    __slots__ = ("bad_times", "churn", "events", "log", "logged", "rejected", "unknown")
 
     def __init__(self, log: JsonLogger) -> None:
         self.log = log
         self.churn = Churn()
         self.events = self.rejected = self.unknown = self.bad_times = self.logged = 0
-        self.failed: list[int] = []
-        self.error: Optional[Exception] = None
 
     def reject(self, rejection: Rejection) -> None:
         log_rejection(rejection, self.log)
         self.rejected += 1
 
     def message(self, body: Any, source: SourceRecord) -> None:
-        """One record's message: each entry a node line, a warning, or (a job or task event) counted."""
+        """One record's message: each entry a node line, a warning, or (a job or task event) counted.
+
+        The message is read whole before anything of it is logged or counted: a record whose reading
+        raises leaves no line and no figure behind, so its redelivery is not counted twice.
+        """
         entries, rejection = message_entries(body, source)
         if rejection is not None:
             self.reject(rejection)
             return
-        churn, log = self.churn, self.log
+        lines: list[dict[str, Any]] = []
+        notes: list[tuple[Callable[[Any, JsonLogger], None], Any]] = []  # its warnings
+        events = rejected = unknown = bad_times = 0
         for position, entry in enumerate(entries):
             record = plain_record(entry, source, position)
-            if record is None:
-                record = self._parsed(entry, source, position)
-                if record is None:
-                    continue
-            else:
-                self.events += 1
+            if record is not None:
+                events += 1
+                lines.append(record)
+                continue
+            # An entry the fast path left: parsed as the reference parses it.
+            event, rejection = parse_entry(entry, source, position)
+            if event is None:
+                notes.append((log_rejection, rejection))
+                rejected += 1
+                continue
+            events += 1
+            if event.problems:
+                notes.append((log_bad_times, event))
+                bad_times += 1
+            if not event.known:
+                notes.append((log_unknown, event))
+                unknown += 1
+            elif is_churn_event(event):
+                lines.append(node_event_record(event))
+        self.events += events
+        self.rejected += rejected
+        self.unknown += unknown
+        self.bad_times += bad_times
+        log = self.log
+        for note, subject in notes:
+            note(subject, log)
+        churn = self.churn
+        for record in lines:
             self.logged += log_record(record, churn, log)
-
-    def _parsed(self, entry: Any, source: SourceRecord, position: int) -> Optional[dict[str, Any]]:
-        """An entry the fast path left, parsed as the reference parses it: its node_event record,
-        or None (after its warning, or for a job or task event) when it gives no line."""
-        event, rejection = parse_entry(entry, source, position)
-        if event is None:
-            assert rejection is not None  # noqa: S101 - parse_entry gives one or the other
-            self.reject(rejection)
-            return None
-        self.events += 1
-        if event.problems:
-            log_bad_times(event, self.log)
-            self.bad_times += 1
-        if not event.known:
-            log_unknown(event, self.log)
-            self.unknown += 1
-            return None
-        return node_event_record(event) if is_churn_event(event) else None
