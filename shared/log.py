@@ -83,7 +83,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     # regex scan of every line (the result is the same either way).
     if "=" in text:
         text = _SECRET_PARAM.sub(lambda m: m.group("k") + REDACTED, text)
-    if "/services/" in text or "/hook/" in text:
+    if "/" in text and ("/services/" in text or "/hook/" in text):  # one scan for most lines
         text = _SECRET_PATH.sub(lambda m: m.group("k") + REDACTED, text)
     return text
 
@@ -167,8 +167,9 @@ class JsonLogger:
         fields. The fields are encoded alone and joined to the header's JSON, built once per level
         and message: the same text, without copying every field into a new dict and encoding the
         header again on each line (about 1 us of a node_event line's 20 on Python 3.9; a test holds
-        the two equal). Fields that are not a dict or name a header key, lines long enough to clip and
-        fields that cannot be encoded take the whole-record path.
+        the two equal, secrets included). Fields that are not a dict or name a header key, lines long
+        enough to clip and fields that cannot be encoded take the whole-record path. (Encoded one
+        level less deep, fields nested at the encoder's very recursion limit still give their line.)
         """
         ts = round(time.time(), 3)
         if type(fields) is dict and not (
@@ -186,8 +187,8 @@ class JsonLogger:
                 if ts != self._ts:  # lines a millisecond apart share the text of their timestamp
                     self._ts, self._ts_text = ts, '{"ts":' + repr(ts)  # as the encoder writes a float
                 head = self._heads.get((level, message)) or self._head(level, message)
-                line = self._ts_text + head + ("," + body[1:] if len(body) > 2 else "}") + "\n"
-                if len(line) <= MAX_FIELD_CHARS + 1:
+                line = self._ts_text + head + ("," + body[1:] if len(body) > 2 else "}")
+                if len(line) <= MAX_FIELD_CHARS:
                     self._put(line)
                     return
         record: dict[str, Any] = {"ts": ts, "level": level, "msg": message, "function": self._function}
@@ -226,12 +227,13 @@ class JsonLogger:
                     "error": type(exc).__name__,
                 }
             )
-        self._put(line + "\n")
+        self._put(line)
 
     def _put(self, line: str) -> None:
-        """Write one encoded line, its newline included: secrets removed, lone surrogates replaced."""
+        """Write one encoded line: secrets removed (never the newline, added after), lone surrogates
+        replaced."""
         stream = self._stream if self._stream is not None else sys.stdout
-        stream.write(clean_text(redact(line, self._secrets)))
+        stream.write(clean_text(redact(line, self._secrets)) + "\n")
 
     def info(self, message: str, **fields: Any) -> None:
         """An info line."""

@@ -4,7 +4,7 @@ import io
 import json
 from unittest import mock
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shared import log as log_module
@@ -105,7 +105,7 @@ def test_a_tag_key_setting_is_not_a_secret_but_other_keys_are():
     assert is_secret_name("CMQ_SECRET_KEY") and is_secret_name("SOME_API_KEY")
 
 
-def _whole_record_line(request_id: str | None, head: tuple[str, str], fields, ts: float) -> str:
+def _whole_record_line(request_id: str | None, head: tuple[str, str], fields, ts: float, secrets=()) -> str:
     """The line as the logger wrote it before it joined the fields to a cached header: the header
     dict updated with the fields, encoded whole (clipped when long), scrubbed and cleaned."""
     level, message = head
@@ -116,7 +116,7 @@ def _whole_record_line(request_id: str | None, head: tuple[str, str], fields, ts
     line = log_module._ENCODER.encode(record)
     if len(line) > log_module.MAX_FIELD_CHARS:
         line = log_module._ENCODER.encode(log_module.clip(record))
-    return clean_text(redact(line, ())) + "\n"
+    return clean_text(redact(line, secrets)) + "\n"
 
 
 _KEYS = st.one_of(
@@ -130,7 +130,7 @@ _VALUES = st.recursive(
         st.integers(),
         st.floats(allow_nan=False, allow_infinity=False),
         st.text(max_size=20),
-        st.sampled_from(["\ud800", "x" * 9000, "中文", 'q"uote\\', "\x00\x1f"]),
+        st.sampled_from(["\ud800", "x" * 9000, "中文", 'q"uote\\', "\x00\x1f", "supersecret-value", 9876543]),
     ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
@@ -148,20 +148,31 @@ _VALUES = st.recursive(
         st.sampled_from(["node event", "summary", 'say "hi"', "\ud800", ""]),
     ),
     lines=st.integers(1, 3),
+    secrets=st.lists(
+        st.sampled_from(["supersecret-value", "9876543}\n", "9876543}", '"function":"fn"', "node event"]),
+        max_size=2,
+    ),
 )
-def test_a_line_is_the_header_updated_with_its_fields_encoded_whole(fields, request_id, head, lines):
+@example(  # a secret that would end where the line ends, newline included: the newline is never its
+    fields={"pin": 9876543}, request_id="r", head=("INFO", "m"), lines=1, secrets=["9876543}\n"]
+)
+def test_a_line_is_the_header_updated_with_its_fields_encoded_whole(fields, request_id, head, lines, secrets):
     # GIVEN a clock (lines in the same millisecond, then another), and any fields: header names,
     # quotes, lone surrogates, fields long enough to clip
     moments = iter([1796133297.6104, 1796133297.6101, 1796133298.25])
     stream = io.StringIO()
-    log = JsonLogger("fn", request_id, stream=stream, env={})
+    env = {f"S{n}_SECRET": value for n, value in enumerate(secrets)}
+    log = JsonLogger("fn", request_id, stream=stream, env=env)
     # WHEN the logger writes them a few times
     with mock.patch("time.time", lambda: next(moments)):
         for _ in range(lines):
             log.write(head[0], head[1], fields)
     # THEN each line is what encoding the whole record gives
     stamps = [1796133297.61, 1796133297.61, 1796133298.25][:lines]
-    assert stream.getvalue() == "".join(_whole_record_line(request_id, head, fields, ts) for ts in stamps)
+    known = log_module.secret_values(env)
+    assert stream.getvalue() == "".join(
+        _whole_record_line(request_id, head, fields, ts, known) for ts in stamps
+    )
 
 
 def test_fields_that_cannot_be_encoded_still_give_the_line_that_says_so():
