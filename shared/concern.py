@@ -156,7 +156,7 @@ def log_unhandled(source: SourceRecord, exc: BaseException, log: JsonLogger) -> 
 
 
 def failed_outcome(indexes: frozenset[int], exc: BaseException) -> Outcome:
-    """The outcome of records whose handling raised `exc` (the last of them): each left for redelivery."""
+    """The outcome of records whose handling raised (`exc`, the last error): each left for redelivery."""
     reason = f"{type(exc).__name__} while handling {len(indexes)} record(s)"
     return Outcome(summary={"raised": len(indexes)}, retry_records=indexes, retry_reason=reason)
 
