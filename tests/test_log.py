@@ -157,9 +157,9 @@ _VALUES = st.recursive(
     fields={"pin": 9876543}, request_id="r", head=("INFO", "m"), lines=1, secrets=["9876543}\n"]
 )
 def test_a_line_is_the_header_updated_with_its_fields_encoded_whole(fields, request_id, head, lines, secrets):
-    # GIVEN a clock (lines in the same millisecond, then another), and any fields: header names,
-    # quotes, lone surrogates, fields long enough to clip
-    moments = iter([1796133297.6104, 1796133297.6101, 1796133298.25])
+    # GIVEN a clock (a line 0.4 ms before the last one's stamp, then one 0.56 ms after it), and any
+    # fields: header names, quotes, lone surrogates, fields long enough to clip
+    moments = iter([1796133297.6104, 1796133297.6096, 1796133297.61056])
     stream = io.StringIO()
     env = {f"S{n}_SECRET": value for n, value in enumerate(secrets)}
     log = JsonLogger("fn", request_id, stream=stream, env=env)
@@ -168,7 +168,7 @@ def test_a_line_is_the_header_updated_with_its_fields_encoded_whole(fields, requ
         for _ in range(lines):
             log.write(head[0], head[1], fields)
     # THEN each line is what encoding the whole record gives
-    stamps = [1796133297.61, 1796133297.61, 1796133298.25][:lines]
+    stamps = [1796133297.61, 1796133297.61, 1796133297.611][:lines]
     known = log_module.secret_values(env)
     assert stream.getvalue() == "".join(
         _whole_record_line(request_id, head, fields, ts, known) for ts in stamps
@@ -213,3 +213,17 @@ def test_the_environment_is_scanned_again_only_when_it_changed(monkeypatch):
     # AND a caller changing the list it got changes nothing for the next
     log_module.secret_values().clear()
     assert log_module.secret_values()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    moment=st.floats(min_value=0, max_value=1e11, allow_nan=False),
+    offset=st.floats(min_value=-0.0004, max_value=0.0004, allow_nan=False),
+)
+def test_a_moment_within_0_4_ms_of_a_stamp_rounds_to_that_stamp(moment, offset):
+    # What lets the logger reuse the last line's timestamp instead of calling round() (times up to
+    # the year 5138)
+    stamp = round(moment, 3)
+    now = stamp + offset
+    if -0.0004 <= now - stamp <= 0.0004:
+        assert round(now, 3) == stamp
