@@ -107,3 +107,16 @@ def test_a_retry_through_the_batch_api_loads_neither_requests_nor_the_sdks_clien
     assert not [m for m in loaded if m.split(".")[0] in ("requests", "urllib3", "hashlib", "uuid", "typing")]
     assert "urllib.parse" not in loaded  # a plain endpoint is read without it (1.5 ms on 3.9)
     assert not [m for m in loaded if m.startswith("tencentcloud")]
+
+
+def test_the_churn_stream_is_imported_on_the_trigger_path_only():
+    # The default delivery is the queue (a timer run), which never streams: its cold start skips it.
+    assert "churn.stream" not in _modules_after_import("log_node_churn")
+    code = (
+        "import contextlib, io, index\n"
+        "from tools.generate_event import trigger_event\n"
+        "from shared.catalogue import EventName\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    index.main_handler(trigger_event(EventName.COMPUTE_NODE_RUNNING, records=1), {})"
+    )
+    assert "churn.stream" in modules_after(code, ROOT / "functions" / "log_node_churn")
